@@ -1,0 +1,1 @@
+"""Benchmarks: every scenario prints ratios against baselines measured in the same run."""

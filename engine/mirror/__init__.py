@@ -1,0 +1,1 @@
+"""Parquet mirrors of datasets: the writer and the ``manifest.json`` format."""
