@@ -58,6 +58,25 @@ SIZES: dict[str, dict] = {
 }
 
 SYNAPSE_TABLE, SOMA_TABLE, CELL_TYPE_TABLE = "synapses", "nucleus_detection_v0", "cell_types"
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    """What the metadata says about one annotation table."""
+
+    schema: str
+    description: str
+    reference_table: str | None = None
+    notice_text: str | None = None
+
+
+TABLES = {  # metadata "id" is the 1-based position here
+    SOMA_TABLE: TableInfo("nucleus_detection", "Nucleus detections; false detections are deleted over time."),
+    CELL_TYPE_TABLE: TableInfo(
+        "cell_type_local", "Manual cell-type labels of neurons, keyed to nuclei by target_id.", SOMA_TABLE,
+        "Synthetic labels: some were revised (superseded) during proofreading."),
+    SYNAPSE_TABLE: TableInfo("synapse", "Synapses between segments; pre and post points are bound to supervoxels."),
+}
 VIEW = "synapses_with_types"
 RESOLUTION = (4.0, 4.0, 40.0)  # nm per voxel
 BOX = np.array([250_000, 200_000, 25_000])  # voxels; y is cortical depth
@@ -201,7 +220,11 @@ def write(
 ) -> Path:
     """Write the synthetic datastack atomically to ``<root>/<datastack>`` and return that path.
 
-    >>> write(tmp_path, size="tiny").name
+    ``n_neurons``/``n_synapses`` override the ``size`` preset; ``n_synapses`` counts inserted synapses
+    (each update adds one replacement row, ~2% more rows). Unknown ``size`` -> ``BadInputError``.
+
+    >>> import tempfile
+    >>> write(tempfile.mkdtemp(), size="tiny").name
     'synthetic'
     """
     if size not in SIZES:
@@ -234,18 +257,14 @@ def write(
         pq.write_table(roots, tmp / "segmentation" / "roots.parquet", compression="zstd", row_group_size=ROW_GROUP)
         nuclei, nucleus_id, nucleus_created = _nucleus_table(np.random.default_rng([seed, 4]), neurons)
         cells = _cell_type_table(np.random.default_rng([seed, 5]), neurons, nucleus_id, nucleus_created)
-        for table_id, (name, table, description, reference, notice) in enumerate([
-            (SOMA_TABLE, nuclei, "Nucleus detections; false detections are deleted over time.", None, None),
-            (CELL_TYPE_TABLE, cells, "Manual cell-type labels of neurons, keyed to nuclei by target_id.",
-             SOMA_TABLE, "Synthetic labels: some were revised (superseded) during proofreading."),
-        ], start=1):
+        last_change = {}
+        for name, table in ((SOMA_TABLE, nuclei), (CELL_TYPE_TABLE, cells)):
             pq.write_table(table, tmp / "tables" / f"{name}.parquet", compression="zstd", row_group_size=ROW_GROUP)
-            _write_json(tmp / "tables" / f"{name}.json",
-                        _table_metadata(datastack, table_id, name, description, reference, notice, _last_change(table)))
-        last = _write_synapses(tmp / "tables" / f"{SYNAPSE_TABLE}.parquet", neurons, n_synapses, seed)
-        _write_json(tmp / "tables" / f"{SYNAPSE_TABLE}.json", _table_metadata(
-            datastack, 3, SYNAPSE_TABLE, "Synapses between segments; pre and post points are bound to supervoxels.",
-            None, None, last))
+            last_change[name] = _last_change(table)
+        last_change[SYNAPSE_TABLE] = _write_synapses(tmp / "tables" / f"{SYNAPSE_TABLE}.parquet", neurons,
+                                                     n_synapses, seed)
+        for name, last in last_change.items():
+            _write_json(tmp / "tables" / f"{name}.json", _table_metadata(datastack, name, last))
         (tmp / "views" / f"{VIEW}.sql").write_text(VIEW_SQL, encoding="utf-8")
         _write_json(tmp / "views" / f"{VIEW}.json", {
             "description": "Synapses with the cell types of their pre- and postsynaptic segments.",
@@ -281,23 +300,18 @@ def _versions() -> list[dict]:
     } for k, ts in enumerate(VERSION_US, start=1)]
 
 
-def _table_metadata(
-    datastack: str, table_id: int, name: str, description: str, reference: str | None, notice: str | None,
-    last_modified: int,
-) -> dict:
+def _table_metadata(datastack: str, name: str, last_modified: int) -> dict:
     """The keys the materialization service returns for a table (cave.md §9), voxel_resolution folded."""
+    info = TABLES[name]
     return {
-        "id": table_id, "table_name": name, "aligned_volume": f"{datastack}_volume",
-        "schema": _SCHEMA_NAMES[name], "schema_type": _SCHEMA_NAMES[name], "valid": True,
-        "created": _iso(T0_US), "description": description, "notice_text": notice,
-        "reference_table": reference, "voxel_resolution": list(RESOLUTION), "flat_segmentation_source": "",
+        "id": list(TABLES).index(name) + 1, "table_name": name, "aligned_volume": f"{datastack}_volume",
+        "schema": info.schema, "schema_type": info.schema, "valid": True,
+        "created": _iso(T0_US), "description": info.description, "notice_text": info.notice_text,
+        "reference_table": info.reference_table, "voxel_resolution": list(RESOLUTION), "flat_segmentation_source": "",
         "user_id": "0", "write_permission": "PRIVATE", "read_permission": "PUBLIC",
         "last_modified": _iso(last_modified), "segmentation_source": "",
         "pcg_table_name": f"{datastack}_pcg", "last_updated": _iso(END_US),
     }
-
-
-_SCHEMA_NAMES = {SOMA_TABLE: "nucleus_detection", SYNAPSE_TABLE: "synapse", CELL_TYPE_TABLE: "cell_type_local"}
 
 
 def _neurons(rng: np.random.Generator, n: int) -> _Neurons:
@@ -499,15 +513,15 @@ def _point_columns(name: str, pos: np.ndarray, sv: np.ndarray | None = None) -> 
 
 
 def _nucleus_table(rng: np.random.Generator, neurons: _Neurons) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    """One nucleus per neuron plus ~2% false detections outside the segmentation, deleted later."""
+    """One nucleus per neuron plus ~2.5% false detections outside the segmentation, deleted later."""
     n = len(neurons.types)
-    host = rng.integers(0, n, max(1, n // 50))
+    host = rng.integers(0, n, max(5, n // 40))
     offset = rng.normal(0, [3_000, 3_000, 300], (len(host), 3)).astype(np.int64)
     pos = np.concatenate([neurons.soma, np.clip(neurons.soma[host] + offset, 0, BOX - 1)])
     sv = np.concatenate([_sv(np.arange(n), 0), _sv(host, OUTSIDE0 + rng.integers(0, N_OUTSIDE, len(host)))])
     median = np.array([t.soma_volume for t in CELL_TYPES])[neurons.types]
     volume = np.concatenate([rng.lognormal(np.log(median), 0.2), rng.lognormal(np.log(40.0), 0.5, len(host))])
-    created = _created(rng, len(pos), p_initial=0.9)
+    created = _created(rng, len(pos), p_initial=0.8)
     is_false = np.arange(len(pos)) >= n
     rows = _with_history(rng, {**_point_columns("pt", pos, sv), "volume": volume.astype(np.float32)},
                          created, p_delete=is_false.astype(float), p_update=0.0)
@@ -520,13 +534,14 @@ def _cell_type_table(
 ) -> pa.Table:
     """Labels for ~95% of neurons; revised labels start as a wrong type of the same class."""
     labeled = np.flatnonzero(rng.random(len(neurons.types)) < 0.95)
-    created = np.minimum(nucleus_created[labeled] + rng.integers(DAY, 120 * DAY, len(labeled)), END_US - HOUR)
+    after = nucleus_created[labeled]
+    created = after + 1 + (rng.random(len(labeled)) ** 2 * (END_US - HOUR - after)).astype(np.int64)
     columns = {
         **_point_columns("pt", neurons.soma[labeled], _sv(labeled, 0)),
         "type": neurons.types[labeled],
         "target_id": nucleus_id[labeled],
     }
-    rows = _with_history(rng, columns, created, p_delete=0.02, p_update=0.12)
+    rows = _with_history(rng, columns, created, p_delete=0.04, p_update=0.16)
     revised = rows["superceded"] >= 0
     rows["type"][revised] = _same_class_other_type(rng, rows["type"][revised])
     names = np.array([t.name for t in CELL_TYPES], dtype=object)
@@ -578,7 +593,8 @@ def _synapse_chunks(neurons: _Neurons, n_synapses: int, seed: int) -> Iterator[p
     weight = rng.lognormal(0.0, 0.5, n) * np.array([t.out_weight for t in CELL_TYPES])[neurons.types]
     counts = rng.multinomial(n_synapses, weight / weight.sum())
     cum = np.cumsum(counts)
-    bounds = np.unique([0, *(np.searchsorted(cum, np.arange(CHUNK_SYNAPSES, n_synapses, CHUNK_SYNAPSES)) + 1), n])
+    crossings = np.searchsorted(cum, np.arange(CHUNK_SYNAPSES, n_synapses, CHUNK_SYNAPSES)) + 1
+    bounds = np.unique([0, *crossings, n])  # chunk = neurons [lo, hi), cut where a chunk fills up
     abundance = np.bincount(neurons.types, minlength=len(CELL_TYPES))
     cdf = np.cumsum(PREFERENCE * abundance, axis=1)
     cdf /= cdf[:, -1:]
@@ -628,12 +644,14 @@ def _synapse_rows(
     mid = soma_nm[post] + 0.5 * (center[edge] - soma_nm[post]) + rng.normal(0, SIGMA_SYN_NM, (m, 3))
     post_pos = np.clip(np.rint(mid / RESOLUTION), 0, BOX - 1).astype(np.int64)
     pre_pos = np.clip(post_pos + rng.integers(-PRE_OFFSET, PRE_OFFSET + 1, (m, 3)), 0, BOX - 1)
-    pre_local = np.where(autapse[edge], rng.integers(AXON0, AXON0 + CORE_AXON, m), rng.integers(AXON0, OUTSIDE0, m))
+    core_axon = rng.integers(AXON0, AXON0 + CORE_AXON, m)  # autapses stay autapses through fragment edits
+    pre_local = np.where(autapse[edge], core_axon, rng.integers(AXON0, OUTSIDE0, m))
     post_local = np.where(rng.random(m) < P_SOMATIC[neurons.types[pre]], 0, rng.integers(1, AXON0, m))
     for local in (pre_local, post_local):
         out = rng.random(m) < P_OUTSIDE
         local[out] = rng.integers(OUTSIDE0, BLOCK, int(out.sum()))
-    logmean = SIZE_LOGMEAN[(~EXCITATORY[neurons.types[pre]]).astype(int), (~EXCITATORY[neurons.types[post]]).astype(int)]
+    inhibitory = (~EXCITATORY[neurons.types]).astype(int)
+    logmean = SIZE_LOGMEAN[inhibitory[pre], inhibitory[post]]
     return {
         **_point_columns("pre_pt", pre_pos, _sv(pre, pre_local)),
         **_point_columns("ctr_pt", (pre_pos + post_pos) // 2),
