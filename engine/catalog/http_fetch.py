@@ -60,11 +60,10 @@ async def fetch_http(
             try:
                 await _fetch_ranges(session, url, ranged, size, parallel_ranges, bar, retries, backoff)
                 return ranged
-            except _RangeIgnored:
+            except BaseException as exc:
                 ranged.unlink(missing_ok=True)
-            except BaseException:
-                ranged.unlink(missing_ok=True)
-                raise
+                if not isinstance(exc, _RangeIgnored):
+                    raise
         await _fetch_resumable(session, url, part, size, bar, retries, backoff)
         return part
 
@@ -83,7 +82,7 @@ async def _fetch_resumable(
         headers = {**IDENTITY, "Range": f"bytes={have}-"} if have else IDENTITY
         async with session.get(url, headers=headers) as resp:
             if resp.status == 416:
-                total = _content_range(resp, url)[2]
+                total = _content_range(resp, url)[2] if "Content-Range" in resp.headers else None
                 if have and total == have:
                     return  # the partial already holds the whole file
                 _truncate(part)
@@ -98,7 +97,7 @@ async def _fetch_resumable(
             else:  # 200: the whole body (Range not sent, or ignored); never append it to a partial
                 have, total, mode = 0, resp.content_length, "wb"
             _check_total(total, size, url)
-            restart(bar, have, total)
+            restart(bar, have, total if total is not None else size)
             with open(part, mode) as fh:
                 async for chunk in resp.content.iter_chunked(CHUNK):
                     fh.write(chunk)

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.files import atomic_write_text, sha256_file
+
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def is_sha256(value: object) -> bool:
+    """Whether ``value`` is a hex sha256 digest (64 hex digits, any case)."""
+    return isinstance(value, str) and _SHA256_RE.fullmatch(value) is not None
 
 
 def mismatch(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import fsspec
 
+from engine.catalog.integrity import is_sha256
 from engine.catalog.schema_check import SUPPORTED_SCHEMA_VERSIONS
 from engine.errors import EngineError, UnknownVersionError, closest
 
@@ -28,7 +29,6 @@ SIZES: tuple[str, ...] = ("small", "medium", "full")
 Size = Literal["small", "medium", "full"]
 NAME_RE = re.compile(r"synphys_r(\d+\.\d+(-pre\d+)?)(_\d{4}-\d\d-\d\d)?_(small|medium|full)\.sqlite")
 ENTRY_KEYS = ("file", "schema_version", "aliases", "url", "bytes", "sha256")
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 __all__ = [
     "CATALOG_ENV", "SIZES", "SUPPORTED_SCHEMA_VERSIONS", "Catalog", "CatalogError",
@@ -68,10 +68,14 @@ class Catalog:
     releases: tuple[Release, ...]
 
     def current(self) -> dict[str, Release | None]:
-        """``{size: newest supported release of that size, or None}`` for small, medium and full."""
+        """``{size: newest supported release of that size, or None}`` for small, medium and full.
+
+        Aliases are skipped: they are the canonical file's bytes under another name, and the reference
+        (which lists them after it) would make the date-stamped copy "current" and download it twice.
+        """
         current: dict[str, Release | None] = dict.fromkeys(SIZES)
         for release in self.releases:
-            if release.supported:
+            if release.supported and release.db_file == release.canonical_file:
                 current[release.db_size] = release
         return current
 
@@ -196,18 +200,19 @@ def _entry_releases(entry: Any, where: str, default_url_path: str | None) -> lis
     aliases = entry.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise CatalogError(f"{where}: 'aliases' must be a list of file names")
+    parsed = [(name, *_parse_name(name, where)) for name in (file, *aliases)]
     url = _url(entry.get("url"), file, default_url_path, where)
     size = entry.get("bytes")
     if size is not None and (type(size) is not int or size < 0):
         raise CatalogError(f"{where}: 'bytes' must be a non-negative integer, not {size!r}")
     sha256 = entry.get("sha256")
     if sha256 is not None:
-        if not isinstance(sha256, str) or not _SHA256_RE.fullmatch(sha256.lower()):
+        if not is_sha256(sha256):
             raise CatalogError(f"{where}: 'sha256' must be 64 hex digits, not {sha256!r}")
         sha256 = sha256.lower()
     return [
-        Release(name, url, schema_version, *_parse_name(name, where), size, sha256, canonical_file=file)
-        for name in (file, *aliases)
+        Release(name, url, schema_version, version, db_size, size, sha256, canonical_file=file)
+        for name, version, db_size in parsed
     ]
 
 

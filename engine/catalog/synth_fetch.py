@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from engine.errors import BadInputError, closest
+from engine.errors import BadInputError, UnknownNameError
 
 GENERATORS = ("synphys",)
 PARAMS: dict[str, Callable[[str], object]] = {
@@ -32,11 +32,7 @@ def synth_params(url: str) -> tuple[str, dict[str, object]]:
     kwargs: dict[str, object] = {}
     for key, value in parse_qsl(split.query, keep_blank_values=True):
         if key not in PARAMS:
-            hint = closest(key, PARAMS)
-            raise BadInputError(
-                f"{url!r}: unknown parameter {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
-                + f" (valid: {', '.join(PARAMS)})"
-            )
+            raise UnknownNameError("parameter", key, PARAMS, where=f"synth URL {url!r}")
         try:
             kwargs[key] = PARAMS[key](value)
         except ValueError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 
@@ -58,7 +59,8 @@ def _select_expr(name: str, declared: str) -> str:
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # Quote the path: a '?' or '#' in a file name would otherwise end the URI's path part.
+    return sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
 
 
 def _declared_columns(path: Path) -> dict[str, dict[str, str]]:
