@@ -18,16 +18,19 @@ def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; on success fsync it and rename it into place."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path: Path | None = None
     try:
+        # Created inside the try so an interrupt right after mkstemp still removes it.
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        tmp_path = Path(tmp)
+        os.close(fd)
         yield tmp_path
         _fsync_file(tmp_path)
         os.replace(tmp_path, final)
         _fsync_dir(final.parent)
     finally:
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -39,8 +42,9 @@ def atomic_dir(final: str | os.PathLike[str], *, replace: bool = True) -> Iterat
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    tmp: Path | None = None
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         yield tmp
         _fsync_dir(tmp)
         if final.exists():
@@ -54,7 +58,7 @@ def atomic_dir(final: str | os.PathLike[str], *, replace: bool = True) -> Iterat
             os.replace(tmp, final)
         _fsync_dir(final.parent)
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
