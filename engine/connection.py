@@ -51,12 +51,17 @@ class Connector:
     which DuckDB keeps per connection).
     """
 
-    def __init__(self, setup: Setup, per_cursor: Setup | None = None) -> None:
+    def __init__(
+        self,
+        setup: Setup,
+        per_cursor: Setup | None = None,
+        prepared: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
         self._setup = setup
         self._per_cursor = per_cursor
         self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._root: duckdb.DuckDBPyConnection | None = None
+        self._root = prepared
+        self._pid: int | None = os.getpid() if prepared is not None else None
         self._local = threading.local()
         self._generation = 0
 

@@ -29,7 +29,7 @@ class Dataset:
     def __init__(self, source: Source) -> None:
         self._source = source
         self._catalog = Catalog(source.tables, where=f"{source.kind} dataset {source.location}")
-        self._connector = Connector(source.setup, source.per_cursor)
+        self._connector = Connector(source.setup, source.per_cursor, source.prepared)
         self._encodings = _merged_encodings(source.tables)
 
     def __repr__(self) -> str:

@@ -7,7 +7,9 @@ import argparse
 
 def register_all(sub: argparse._SubParsersAction) -> None:
     """Add every subcommand to the top-level parser."""
+    from ..explog import cli as explog_cli
     from . import data, demo
 
     data.register(sub)
     demo.register(sub)
+    explog_cli.add_parser(sub)

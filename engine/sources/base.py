@@ -20,6 +20,8 @@ class Source:
 
     ``setup`` runs once per process on the root connection (ATTACH + one view per table);
     ``per_cursor`` runs on every cursor. ``info`` describes the origin (file, sha256, schema version).
+    ``prepared`` is a root connection on which ``setup`` already ran in this process (it is adopted
+    instead of being built again).
     """
 
     kind: str
@@ -28,6 +30,7 @@ class Source:
     setup: Setup
     per_cursor: Setup | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    prepared: duckdb.DuckDBPyConnection | None = field(default=None, repr=False, compare=False)
 
 
 def view_sql(table: str, select: str, relation: str) -> str:
@@ -40,14 +43,17 @@ def describe_views(
     names: Iterable[str],
     keys: Callable[[str], tuple[tuple[str, ...], tuple[ForeignKey, ...]]],
     encodings: Callable[[str], dict[str, str]],
-) -> tuple[TableSchema, ...]:
-    """Run ``setup`` on a scratch connection and read each view's Arrow schema."""
+) -> tuple[tuple[TableSchema, ...], duckdb.DuckDBPyConnection]:
+    """Run ``setup`` on a new root connection and read each view's Arrow schema.
+
+    Returns the schemas and the prepared connection, which the dataset then adopts.
+    """
     from ..connection import new_connection
 
     con = new_connection()
     try:
         setup(con)
-        return tuple(
+        tables = tuple(
             TableSchema.from_arrow(
                 name,
                 _arrow_schema(con, name),
@@ -57,8 +63,10 @@ def describe_views(
             )
             for name in names
         )
-    finally:
+    except BaseException:
         con.close()
+        raise
+    return tables, con
 
 
 def _arrow_schema(con: duckdb.DuckDBPyConnection, name: str) -> pa.Schema:

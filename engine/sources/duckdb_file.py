@@ -52,5 +52,5 @@ def open_duckdb(path: Path) -> Source:
         for name in names:
             c.execute(view_sql(name, "*", f"{ALIAS}.main.{quote_ident(name)}"))
 
-    tables = describe_views(setup, names, keys.__getitem__, lambda _: {})
-    return Source("duckdb", str(path), tables, setup, info={"file": path.name})
+    tables, prepared = describe_views(setup, names, keys.__getitem__, lambda _: {})
+    return Source("duckdb", str(path), tables, setup, info={"file": path.name}, prepared=prepared)

@@ -46,9 +46,10 @@ def open_sqlite(path: Path) -> Source:
     def encodings(table: str) -> dict[str, str]:
         return release_encodings(table, declared[table]) if is_release else {}
 
-    tables = describe_views(setup, declared, keys.__getitem__, encodings)
+    tables, prepared = describe_views(setup, declared, keys.__getitem__, encodings)
     tables = tuple(_with_notnull(t, path) for t in tables)
-    return Source("sqlite", str(path), tables, setup, info={"file": path.name, "release": is_release})
+    return Source("sqlite", str(path), tables, setup, info={"file": path.name, "release": is_release},
+                  prepared=prepared)
 
 
 def _select_expr(name: str, declared: str) -> str:
