@@ -23,10 +23,11 @@ _abandoned: list[duckdb.DuckDBPyConnection] = []
 
 
 def new_connection(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never scans Python variables by name."""
-    return duckdb.connect(
-        database, read_only=read_only, config={"python_enable_replacements": False}
-    )
+    """A DuckDB connection that never scans Python variables by name and caches Parquet footers."""
+    con = duckdb.connect(database, read_only=read_only, config={"python_enable_replacements": False})
+    # Parquet footers are cached: mirrors are immutable (replaced only by atomic rename).
+    con.execute("SET parquet_metadata_cache = true")
+    return con
 
 
 def execute(cursor: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> duckdb.DuckDBPyConnection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -15,6 +15,9 @@ from .result import Result
 from .schema import Catalog, TableSchema
 from .sources.base import Source
 from .sql import Compiled, quote_ident
+
+if TYPE_CHECKING:
+    from .mirror.keyindex import KeyIndex
 
 PathLike = str | os.PathLike[str]
 
@@ -94,9 +97,17 @@ class Dataset:
 
         return query_batch(self, table, filter_sets, **kwargs)
 
-    def result(self, compiled: Compiled) -> Result:
-        """Wrap an already-compiled query of this dataset (used by the domain layers)."""
-        return Result(self._connector, compiled, encodings=self._encodings)
+    def key_index(self, table: str, column: str) -> KeyIndex | None:
+        """A sorted-key index of ``table`` on ``column`` (Parquet mirrors sorted by it first), else None; cached."""
+        return self._source.key_index(table, column) if self._source.key_index is not None else None
+
+    def result(self, compiled: Compiled, *, encodings: Mapping[str, str] | None = None) -> Result:
+        """Wrap an already-compiled query of this dataset (used by the domain layers).
+
+        ``encodings`` names output columns the dataset cannot recognise by name (e.g. aliased
+        ``pre_cell.position``) as ``"npy"`` or ``"json"`` so ``Result.decode()`` finds them.
+        """
+        return Result(self._connector, compiled, encodings={**self._encodings, **(encodings or {})})
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's DuckDB cursor on the dataset (for code that drives DuckDB directly)."""

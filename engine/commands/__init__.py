@@ -8,8 +8,12 @@ import argparse
 def register_all(sub: argparse._SubParsersAction) -> None:
     """Add every subcommand to the top-level parser."""
     from ..explog import cli as explog_cli
+    from ..server import cli as server_cli
+    from ..synphys import cli as synphys_cli
     from . import data, demo
 
     data.register(sub)
     demo.register(sub)
     explog_cli.add_parser(sub)
+    server_cli.register(sub)
+    synphys_cli.register(sub)

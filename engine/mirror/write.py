@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,15 @@ if TYPE_CHECKING:
 DEFAULT_ROW_GROUP_SIZE = 122_880
 
 
-def source_identity(dataset: Dataset) -> dict[str, Any]:
-    """What the mirror was made from: file name, size, sha256 and schema version (if a release)."""
+def source_identity(dataset: Dataset, *, checksum: bool = True) -> dict[str, Any]:
+    """What a mirror is made from: file name, size, mtime, sha256 and schema version (if a release)."""
     info: dict[str, Any] = {"kind": dataset.kind}
     path = Path(dataset.location)
     if dataset.kind in ("sqlite", "duckdb") and path.is_file():
-        info.update(file=path.name, bytes=path.stat().st_size, sha256=sha256_file(path))
+        stat = path.stat()
+        info.update(file=path.name, bytes=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        if checksum:
+            info["sha256"] = sha256_file(path)
     if "metadata" in dataset.tables and dataset.kind != "memory":
         info["schema_version"] = _schema_version(dataset)
     return info
@@ -59,21 +63,33 @@ def write_mirror(
     sorts = _validated_sorts(dataset, sort_by or {}, names)
     options = {"row_group_size": row_group_size, "compression": "zstd", "tables": sorted(names),
                "sort_by": {t: list(c) for t, c in sorted(sorts.items())}}
-    source = source_identity(dataset)
+    source = source_identity(dataset, checksum=False)
     if _up_to_date(dest, source, options):
         return dest
 
     show = sys.stderr.isatty() if progress is None else progress
-    with atomic_dir(dest) as tmp:
+    # Checksums run on a worker thread (hashlib releases the GIL) while DuckDB copies the next table.
+    with atomic_dir(dest) as tmp, ThreadPoolExecutor(max_workers=1) as hasher:
+        path = Path(dataset.location)
+        source_sha = hasher.submit(sha256_file, path) if "file" in source else None
         (tmp / "tables").mkdir()
-        entries = {}
+        copied = {}
         for name in tqdm(names, desc="mirror", unit="table", disable=not show, file=sys.stderr):
-            entries[name] = _copy_table(dataset, name, tmp, sorts.get(name, ()), row_group_size)
+            rel, rows = _copy_table(dataset, name, tmp, sorts.get(name, ()), row_group_size)
+            copied[name] = (rel, rows, hasher.submit(sha256_file, tmp / rel))
+        entries = {
+            name: TableEntry(name, (rel,), rows, dataset.schema(name), tuple(sorts.get(name, ())),
+                             {rel: digest.result()})
+            for name, (rel, rows, digest) in copied.items()
+        }
+        if source_sha is not None:
+            source["sha256"] = source_sha.result()
         Manifest(__version__, source, options, entries, {}).write(tmp)
     return dest
 
 
-def _copy_table(dataset: Dataset, name: str, tmp: Path, sort: Sequence[str], row_group_size: int) -> TableEntry:
+def _copy_table(dataset: Dataset, name: str, tmp: Path, sort: Sequence[str], row_group_size: int) -> tuple[str, int]:
+    """COPY one table to ``tables/<name>.parquet``; returns the relative path and the row count."""
     schema = dataset.schema(name)
     rel = f"tables/{name}.parquet"
     if os.sep in name or name.startswith("."):
@@ -85,7 +101,7 @@ def _copy_table(dataset: Dataset, name: str, tmp: Path, sort: Sequence[str], row
         f"COPY ({query}) TO {quote_literal(str(tmp / rel))} "
         f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(row_group_size)})",
     ).fetchone()
-    return TableEntry(name, (rel,), int(rows), schema, tuple(sort), {rel: sha256_file(tmp / rel)})
+    return rel, int(rows)
 
 
 def _validated_sorts(dataset: Dataset, sort_by: Mapping[str, Sequence[str]], names: list[str]) -> dict[str, tuple[str, ...]]:
@@ -102,13 +118,15 @@ def _validated_sorts(dataset: Dataset, sort_by: Mapping[str, Sequence[str]], nam
 
 
 def _up_to_date(dest: Path, source: dict[str, Any], options: dict[str, Any]) -> bool:
-    if not (dest / MANIFEST).is_file():
+    """An existing mirror of the same source file (name, size, mtime) with the same options."""
+    if not (dest / MANIFEST).is_file() or "file" not in source:
         return False
     try:
         manifest = read_manifest(dest)
     except IntegrityError:
         return False
-    same_source = "sha256" in source and manifest.source.get("sha256") == source["sha256"]
+    identity = ("file", "bytes", "mtime_ns")
+    same_source = all(manifest.source.get(k) == source[k] for k in identity)
     return same_source and manifest.options == options and all(
         (dest / f).is_file() for e in manifest.tables.values() for f in e.files
     )

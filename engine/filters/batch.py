@@ -1,0 +1,192 @@
+"""``Dataset.query_batch``: K filter sets in one statement; each row says which set it answers.
+
+Sets that differ only in the values of the same in / equal columns (one neuron's synapses
+each) become ONE join against a ``(query_index, key)`` table per column, never K queries.
+Other sets fall back to one ``UNION ALL`` branch each, still a single round trip. ``limit`` /
+``offset`` / ``order_by`` apply per set, so the batch returns what K ``query`` calls would.
+When the dataset has a sorted-key index on a group's only keyed column (``Dataset.key_index``:
+Parquet mirrors sorted by it), the group's rows come from the index instead of a join over a
+scan, and the rest of its filter runs in DuckDB over those rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import BadInputError
+from ..result import Result
+from ..schema import TableSchema
+from ..sql import Compiled, ParamNames, quote_ident
+from .grouping import Group, columnar, groups
+from .ir import TRUE, And, Col, InSet, Node
+from .parse import Resolution, check_key
+from .relations import Relations, key_array, key_source, relation_result
+from .scope import Scope
+from .statement import OrderBy, count_arg, order_sql, paging_order, select_list, with_where
+from .to_sql import IN_LIST_MAX_VALUES, compile
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+
+ALIAS = "t"
+INDEX = "query_index"
+
+
+class KeyLookup(Protocol):
+    """What ``Dataset.key_index`` returns: the rows of ``(owner, key)`` pairs, each distinct pair once."""
+
+    def lookup(
+        self, owners: np.ndarray, keys: Sequence[Any], columns: Sequence[str] | None
+    ) -> tuple[pa.Table, np.ndarray]: ...
+
+
+class BatchResult(Result):
+    """The rows of K queries with a leading ``query_index`` column; ``split()`` returns the K tables."""
+
+    def __init__(self, connector: Any, compiled: Compiled, *, queries: int, **kwargs: Any) -> None:
+        super().__init__(connector, compiled, **kwargs)
+        self.queries = queries
+
+    def split(self) -> list[pa.Table]:
+        """One Arrow table per filter set, in order, without ``query_index`` (each as ``query`` would return it)."""
+        table = self.arrow()
+        index = table.column(INDEX).to_numpy()
+        if index.size and np.any(index[1:] < index[:-1]):
+            order = np.argsort(index, kind="stable")
+            table, index = table.take(order), index[order]
+        bounds = np.searchsorted(index, np.arange(self.queries + 1))
+        body = table.drop_columns([INDEX])
+        return [body.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def query_batch(
+    dataset: Dataset,
+    table: str,
+    filter_sets: Iterable[Any],
+    columns: Sequence[str] | None = None,
+    *,
+    order_by: OrderBy = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    resolution: Sequence[float] | None = None,
+    table_resolution: Resolution = None,
+) -> BatchResult:
+    """K filter sets (dicts of filter-dict kwargs, or IR) in one statement; ``limit`` / ``offset`` apply per set.
+
+    >>> ds.query_batch("synapses", [{"filter_in_dict": {"pre_pt_root_id": [i]}} for i in ids]).split()  # doctest: +SKIP
+    """
+    if isinstance(filter_sets, (Mapping, str, Node)) or not isinstance(filter_sets, Iterable):
+        raise BadInputError("query_batch takes a list of filter sets (dicts of filter dicts, or filter nodes)")
+    sets = list(filter_sets)
+    for filter_set in sets:
+        if isinstance(filter_set, Mapping):
+            for key in filter_set:
+                check_key(key)
+    schema = dataset.schema(table)
+    if schema.has(INDEX):
+        raise BadInputError(f"table {table!r} has a column named {INDEX!r}, which query_batch adds; use query()")
+    scope = Scope({ALIAS: schema}, synonyms={schema.name: ALIAS} if schema.name != ALIAS else None, qualify=True)
+    fast = columnar(sets, scope) if len(sets) > 1 and resolution is None else None
+    planned = [fast] if fast is not None else groups(sets, scope, resolution, table_resolution)
+    names, relations = ParamNames(), Relations()
+    limit, offset = count_arg("limit", limit), count_arg("offset", offset)
+    terms = paging_order(schema, order_by, offset)
+    hidden = [f"__order_{i}" for i in range(len(terms))]
+    outputs = select_list(schema, columns, f"{quote_ident(ALIAS)}.") + "".join(
+        f", {quote_ident(ALIAS)}.{quote_ident(name)} AS {quote_ident(h)}" for (name, _), h in zip(terms, hidden)
+    )
+    source = f"{quote_ident(schema.name)} AS {quote_ident(ALIAS)}"
+    needed = _needed_columns(schema, columns, terms)
+    branches = []
+    for group in planned:
+        index = dataset.key_index(schema.name, group.cols[0].name) if len(group.cols) == 1 else None
+        if index is None:
+            branches += _branches(group, scope, source, outputs, names, relations)
+        else:
+            rows = _indexed_rows(group, index, needed if group.rest == TRUE else None)
+            head = f"SELECT {quote_ident(ALIAS)}.{quote_ident(INDEX)}, {outputs} FROM {relations.add(rows)} AS {quote_ident(ALIAS)}"
+            branches.append(with_where(head, [compile(group.rest, scope, names=names, relations=relations)]).sql)
+    sql = _per_set(" UNION ALL ".join(branches), [(h, d) for h, (_, d) in zip(hidden, terms)], limit, offset, names)
+    return relation_result(  # type: ignore[return-value]
+        dataset, Compiled(sql, names.params), relations, cls=BatchResult, queries=len(sets)
+    )
+
+
+def _branches(
+    group: Group, scope: Scope, source: str, outputs: str, names: ParamNames, relations: Relations
+) -> list[str]:
+    """One keyed join for a group of several sets, one filtered SELECT per set otherwise."""
+    if len(group.members) == 1 or not group.cols:
+        return [
+            with_where(
+                f"SELECT CAST({k} AS BIGINT) AS {quote_ident(INDEX)}, {outputs} FROM {source}",
+                [compile(node, scope, names=names, relations=relations)],
+            ).sql
+            for k, node in zip(group.members, group.nodes)
+        ]
+    joins = []
+    for j, col in enumerate(group.cols):
+        keys = {INDEX: pa.array(np.concatenate(group.index[j])), "key": key_array(group.values[j], _type(col, scope))}
+        alias = quote_ident(f"k{j}")
+        on = f"{scope.sql(col)} = {alias}.\"key\""
+        if j:
+            on = f"{alias}.{quote_ident(INDEX)} = \"k0\".{quote_ident(INDEX)} AND {on}"
+        distinct = f"SELECT DISTINCT {quote_ident(INDEX)}, \"key\" FROM {key_source(keys, names, relations)}"
+        joins.append(f"JOIN ({distinct}) AS {alias} ON {on}")
+    head = f"SELECT \"k0\".{quote_ident(INDEX)}, {outputs} FROM {source} " + " ".join(joins)
+    return [with_where(head, [compile(_with_prefilter(group), scope, names=names, relations=relations)]).sql]
+
+
+def _needed_columns(schema: TableSchema, columns: Sequence[str] | None, terms: list[tuple[str, bool]]) -> list[str] | None:
+    """The columns a branch selects and orders by (None: all of them)."""
+    if columns is None:
+        return None
+    return list(dict.fromkeys([schema.column(c).name for c in columns] + [name for name, _ in terms]))
+
+
+def _indexed_rows(group: Group, index: KeyLookup, columns: Sequence[str] | None) -> pa.Table:
+    """The group's rows found through a sorted-key index, ``query_index`` first (``columns``: None reads all)."""
+    rows, owners = index.lookup(np.concatenate(group.index[0]), group.values[0], columns)
+    return rows.add_column(0, INDEX, pa.array(owners, type=pa.int64()))
+
+
+def _with_prefilter(group: Group) -> Node:
+    """The group's shared filter plus, for keyed columns with few distinct keys, ``col IN (...)`` of all of them.
+
+    The join alone gives DuckDB only a min/max filter for more than 50 keys, which prunes no
+    Parquet row group when the keys are spread out; a short IN list is pushed into the scan.
+    """
+    extra = []
+    for col, values in zip(group.cols, group.values):
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) <= IN_LIST_MAX_VALUES:
+            extra.append(InSet(col, distinct))
+    return And((group.rest, *extra)) if extra else group.rest
+
+
+def _type(col: Col, scope: Scope) -> pa.DataType:
+    return scope.resolve(col)[1].type
+
+
+def _per_set(
+    union: str, hidden: list[tuple[str, bool]], limit: int | None, offset: int | None, names: ParamNames
+) -> str:
+    """Apply ORDER BY / LIMIT / OFFSET to each set (a window over ``query_index``) and drop the sort columns."""
+    if not hidden and limit is None and not offset:
+        return union
+    exclude = f" EXCLUDE ({', '.join(quote_ident(h) for h, _ in hidden)})" if hidden else ""
+    order = order_sql(hidden)
+    sql = f"SELECT *{exclude} FROM ({union}) AS \"q\""
+    if limit is not None or offset:
+        window = f"row_number() OVER (PARTITION BY {quote_ident(INDEX)}{' ORDER BY ' + order if order else ''})"
+        first = (offset or 0) + 1
+        if limit is None:
+            sql += f" QUALIFY {window} >= {names.bind(first)}"
+        else:
+            sql += f" QUALIFY {window} BETWEEN {names.bind(first)} AND {names.bind(first + limit - 1)}"
+    return sql + f" ORDER BY {quote_ident(INDEX)}{', ' + order if order else ''}"
+

@@ -1,0 +1,2 @@
+TRUE
+-- params: {}

@@ -1,0 +1,3 @@
+SELECT "id" FROM "synapses"
+WHERE "cell_type" IS NULL
+-- params: {}

@@ -1,0 +1,3 @@
+SELECT "id" FROM "synapses"
+WHERE "pre_pt_root_id" >= $p0
+-- params: {'p0': 11}
