@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ import duckdb
 
 from .connection import Connector
 from .errors import BadInputError
+from .export.log import Analysis, record_read
+from .export.log import export as log_export
 from .result import Result
 from .schema import Catalog, TableSchema
 from .sources.base import Source
@@ -80,6 +83,7 @@ class Dataset:
         """All rows of one table (optionally only some columns)."""
         schema = self.schema(name)
         select = ", ".join(schema.ident(c) for c in columns) if columns else "*"
+        record_read(self, schema.name)
         return self.result(Compiled(f"SELECT {select} FROM {quote_ident(schema.name)}"))
 
     def query(self, table: str, columns: Sequence[str] | None = None, **kwargs: Any) -> Result:
@@ -100,6 +104,15 @@ class Dataset:
     def key_index(self, table: str, column: str) -> KeyIndex | None:
         """A sorted-key index of ``table`` on ``column`` (Parquet mirrors sorted by it first), else None; cached."""
         return self._source.key_index(table, column) if self._source.key_index is not None else None
+
+    def export(
+        self, paper_id: str, analysis_id: str, *, catalog: PathLike | None = None
+    ) -> AbstractContextManager[Analysis]:
+        """Context manager: log the reads of the block for ``paper_id`` / ``analysis_id`` (docs/export.md).
+
+        The catalog defaults to ``$ENGINE_EXPORT_CATALOG``, else ``.engine-exports.sqlite`` next to the dataset.
+        """
+        return log_export(paper_id, analysis_id, catalog=catalog, dataset=self)
 
     def result(self, compiled: Compiled, *, encodings: Mapping[str, str] | None = None) -> Result:
         """Wrap an already-compiled query of this dataset (used by the domain layers).
@@ -138,14 +151,20 @@ class Dataset:
         self._connector.close()
 
 
-def connect(source: PathLike | Mapping[str, Any], *, verify: bool = False) -> Dataset:
+def connect(
+    source: PathLike | Mapping[str, Any], *, verify: bool = False, resident: Sequence[str] = ()
+) -> Dataset:
     """Open a dataset: a sqlite file, a Parquet mirror directory, a DuckDB file, or ``{name: table}``.
 
     ``verify`` checks every Parquet file of a mirror against its manifest's sha256 first.
+    ``resident`` names mirror tables to hold in memory for batched key lookups (``query_batch`` on
+    the table's first sort column): more memory, no Parquet reads per batch.
 
     >>> ds = connect({"cells": pa.table({"id": [1, 2]})})  # doctest: +SKIP
     >>> ds.sql("SELECT count(*) AS n FROM cells").arrow()   # doctest: +SKIP
     """
+    if resident and not (isinstance(source, (str, os.PathLike)) and Path(source).expanduser().is_dir()):
+        raise BadInputError("resident= applies to Parquet mirror directories only")
     if isinstance(source, Mapping):
         from .sources.memory import open_memory
 
@@ -158,7 +177,7 @@ def connect(source: PathLike | Mapping[str, Any], *, verify: bool = False) -> Da
     if path.is_dir():
         from .sources.parquet_mirror import open_mirror
 
-        return Dataset(open_mirror(path, verify=verify))
+        return Dataset(open_mirror(path, verify=verify, resident=_names(resident)))
     if not path.is_file():
         raise BadInputError(f"{path} does not exist (expected a sqlite file, DuckDB file or mirror directory)")
     from .sources.duckdb_file import is_duckdb_file, open_duckdb
@@ -169,6 +188,12 @@ def connect(source: PathLike | Mapping[str, Any], *, verify: bool = False) -> Da
     if is_duckdb_file(path):
         return Dataset(open_duckdb(path))
     raise BadInputError(f"{path} is neither a sqlite nor a DuckDB database file")
+
+
+def _names(names: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(names, str):
+        return (names,)
+    return tuple(names)
 
 
 def _merged_encodings(tables: Sequence[TableSchema]) -> dict[str, str]:

@@ -62,7 +62,51 @@ def demo(args: argparse.Namespace) -> int:
     print(result.sql)
     print(result.params)
     print(result.pl())
+
+    synphys_section(mirror_dir)
+    connectome_section(root / "connectome")
     return 0
+
+
+def synphys_section(mirror_dir: Path) -> None:
+    """A 17x17 cell-class connectivity matrix in one statement (the reference runs 289 queries)."""
+    from ..synphys import SynphysDatabase, class_set
+
+    section("5. Synaptic physiology: the mouse 17-class connectivity matrix in one query")
+    db = SynphysDatabase.open(mirror_dir)
+    start = time.perf_counter()
+    cp = db.connectivity_matrix(
+        class_set("mouse17"),
+        pair_query_args={"experiment_type": "standard multipatch", "species": "mouse"},
+        sigma=100e-6,
+        dist_measure="lateral_distance",
+    )
+    print(f"{cp.num_rows} class pairs in {time.perf_counter() - start:.2f} s; the best-sampled:")
+    import polars as pl
+
+    frame = pl.from_arrow(cp).sort("n_probed", descending=True).head(6)
+    print(frame.select([c for c in frame.columns if c in
+                        ("pre_class", "post_class", "n_probed", "n_connected", "cp", "cp_lower", "cp_upper")]))
+
+
+def connectome_section(root: Path) -> None:
+    """Connectome annotation tables at a version and at any timestamp, from a local mirror."""
+    from ..materialize import MaterializationClient
+    from ..synth import connectome
+
+    section("6. Connectome tables: versions and time travel without a service (caveclient API)")
+    stack = root / "synthetic"
+    if not (stack / "datastack.json").is_file():
+        connectome.write(root, "synthetic", size="small")
+    client = MaterializationClient(root, "synthetic")
+    versions = client.get_versions()
+    print(f"datastack {stack}: versions {versions}, tables {client.get_tables()}")
+    neuron = int(client.query_table("synapses", limit=1, select_columns=["pre_pt_root_id"])["pre_pt_root_id"][0])
+    now = client.synapse_query(pre_ids=[neuron])
+    between = client.get_timestamp(versions[0]) + (client.get_timestamp(versions[1]) - client.get_timestamp(versions[0])) / 2
+    print(f"neuron {neuron}: {len(now)} output synapses at version {client.version}")
+    print(f"counts by cell type at {between:%Y-%m-%d %H:%M} (between versions {versions[0]} and {versions[1]}):")
+    print(client.connectivity(by=("cell_type", "cell_type"), timestamp=between).head(8).to_string(index=False))
 
 
 def section(title: str) -> None:

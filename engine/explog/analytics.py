@@ -51,9 +51,13 @@ def trials(log: ExperimentLog, experiment_ids: Any = None) -> Result:
     column are prefixed ``param:`` / ``outcome:``.
     """
     ids = selected_ids(log, experiment_ids)
+    # The column set is read before the rows: fix the last trial first, so a trial committed while
+    # this runs (a live experiment) never appears without its parameter and outcome columns.
+    last = log.dataset().sql("SELECT coalesce(max(unique_id), 0) FROM raw_data").arrow().column(0)[0].as_py()
     params, outcomes = _names(log, ids)
     binder = ParamNames("k")
-    ctes = [_RAW.format(where=_where(ids))]
+    raw_where = _where(ids) + (" AND" if ids is not None else "WHERE") + f" r.unique_id <= {binder.bind(last)}"
+    ctes = [_RAW.format(where=raw_where)]
     select = [_TRIAL_COLUMNS]
     joins = []
     taken = set(FIXED)

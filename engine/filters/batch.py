@@ -96,7 +96,8 @@ def query_batch(
     limit, offset = count_arg("limit", limit), count_arg("offset", offset)
     terms = paging_order(schema, order_by, offset)
     hidden = [f"__order_{i}" for i in range(len(terms))]
-    outputs = select_list(schema, columns, f"{quote_ident(ALIAS)}.") + "".join(
+    # Named columns, never ``"t".*``: an indexed branch's relation also holds ``query_index``.
+    outputs = select_list(schema, columns or schema.names, f"{quote_ident(ALIAS)}.") + "".join(
         f", {quote_ident(ALIAS)}.{quote_ident(name)} AS {quote_ident(h)}" for (name, _), h in zip(terms, hidden)
     )
     source = f"{quote_ident(schema.name)} AS {quote_ident(ALIAS)}"
@@ -107,9 +108,7 @@ def query_batch(
         if index is None:
             branches += _branches(group, scope, source, outputs, names, relations)
         else:
-            rows = _indexed_rows(group, index, needed if group.rest == TRUE else None)
-            head = f"SELECT {quote_ident(ALIAS)}.{quote_ident(INDEX)}, {outputs} FROM {relations.add(rows)} AS {quote_ident(ALIAS)}"
-            branches.append(with_where(head, [compile(group.rest, scope, names=names, relations=relations)]).sql)
+            branches.append(_indexed_branch(group, index, needed, scope, outputs, names, relations))
     sql = _per_set(" UNION ALL ".join(branches), [(h, d) for h, (_, d) in zip(hidden, terms)], limit, offset, names)
     return relation_result(  # type: ignore[return-value]
         dataset, Compiled(sql, names.params), relations, cls=BatchResult, queries=len(sets)
@@ -141,17 +140,33 @@ def _branches(
     return [with_where(head, [compile(_with_prefilter(group), scope, names=names, relations=relations)]).sql]
 
 
-def _needed_columns(schema: TableSchema, columns: Sequence[str] | None, terms: list[tuple[str, bool]]) -> list[str] | None:
+def _needed_columns(
+    schema: TableSchema, columns: Sequence[str] | None, terms: list[tuple[str, bool]]
+) -> list[str] | None:
     """The columns a branch selects and orders by (None: all of them)."""
     if columns is None:
         return None
     return list(dict.fromkeys([schema.column(c).name for c in columns] + [name for name, _ in terms]))
 
 
-def _indexed_rows(group: Group, index: KeyLookup, columns: Sequence[str] | None) -> pa.Table:
-    """The group's rows found through a sorted-key index, ``query_index`` first (``columns``: None reads all)."""
-    rows, owners = index.lookup(np.concatenate(group.index[0]), group.values[0], columns)
-    return rows.add_column(0, INDEX, pa.array(owners, type=pa.int64()))
+def _indexed_branch(
+    group: Group,
+    index: KeyLookup,
+    needed: list[str] | None,
+    scope: Scope,
+    outputs: str,
+    names: ParamNames,
+    relations: Relations,
+) -> str:
+    """The group's rows found through a sorted-key index, registered as a relation and filtered by the rest.
+
+    Only the selected and ordered columns are read when the rest is empty; otherwise every column.
+    """
+    columns = needed if group.rest == TRUE else None
+    found, owners = index.lookup(np.concatenate(group.index[0]), group.values[0], columns)
+    rows = relations.add(found.add_column(0, INDEX, pa.array(owners, type=pa.int64())))
+    head = f"SELECT {quote_ident(ALIAS)}.{quote_ident(INDEX)}, {outputs} FROM {rows} AS {quote_ident(ALIAS)}"
+    return with_where(head, [compile(group.rest, scope, names=names, relations=relations)]).sql
 
 
 def _with_prefilter(group: Group) -> Node:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..export.log import record_read
 from ..result import Result
 from ..sql import Compiled, ParamNames, quote_ident
 from .ir import And, Node, as_node
@@ -71,6 +72,7 @@ def select(
     node = filter_node(scope, dicts, filters, resolution=resolution, table_resolution=table_resolution)
     names, relations = ParamNames(), Relations()
     where = compile(node, scope, names=names, relations=relations)
+    record_read(dataset, schema.name, node)
     limit, offset = count_arg("limit", limit), count_arg("offset", offset)
     terms = paging_order(schema, order_by, offset)
     tail = " ".join(p for p in (f"ORDER BY {order_sql(terms)}" if terms else "", limit_sql(limit, offset, names)) if p)

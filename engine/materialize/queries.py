@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..export.cave_reads import record_query
 from . import plan
 from .execute import Options, check_roots_at, execute
 from .query import Query, check_sample
@@ -177,8 +178,10 @@ class QueryMethods:
         plan.parse(query, filters)
         if strict_roots:
             check_roots_at(self._mirror, query, moment)
+        node = node_for(query) if node_for is not None else None
+        record_query(self._mirror, query, moment, node)
         return execute(
             self._mirror, query, moment, options, filters=filters, select_columns=select_columns,
             live=moment.version is None, timestamp=timestamp, get_counts=get_counts,
-            node=node_for(query) if node_for is not None else None, attrs_extra=attrs_extra,
+            node=node, attrs_extra=attrs_extra,
         )

@@ -114,12 +114,12 @@ def read_manifest(directory: Path) -> Manifest:
 
 
 def verify_files(directory: Path, manifest: Manifest) -> None:
-    """Check every file the manifest lists exists and matches its sha256."""
-    for entry in manifest.tables.values():
-        for rel in entry.files:
-            path = directory / rel
-            if not path.is_file():
-                raise IntegrityError(f"{path} is listed in {MANIFEST} but missing")
-            expected = entry.sha256.get(rel)
-            if expected is not None and sha256_file(path) != expected:
-                raise IntegrityError(f"{path} does not match the sha256 in {MANIFEST} (file changed or damaged)")
+    """Check every file the manifest lists (tables, and an export bundle's ``files``) exists and matches its sha256."""
+    listed = {rel: entry.sha256.get(rel) for entry in manifest.tables.values() for rel in entry.files}
+    listed.update(manifest.extra.get("files", {}))
+    for rel, expected in listed.items():
+        path = directory / rel
+        if not path.is_file():
+            raise IntegrityError(f"{path} is listed in {MANIFEST} but missing")
+        if expected is not None and sha256_file(path) != expected:
+            raise IntegrityError(f"{path} does not match the sha256 in {MANIFEST} (file changed or damaged)")

@@ -21,7 +21,8 @@ class Source:
     ``setup`` runs once per process on the root connection (ATTACH + one view per table);
     ``per_cursor`` runs on every cursor. ``info`` describes the origin (file, sha256, schema version).
     ``prepared`` is a root connection on which ``setup`` already ran in this process (it is adopted
-    instead of being built again).
+    instead of being built again). ``key_index(table, column)`` is a sorted-key index when the
+    source has one (Parquet mirrors sorted by ``column``), else None.
     """
 
     kind: str
@@ -31,6 +32,7 @@ class Source:
     per_cursor: Setup | None = None
     info: dict[str, Any] = field(default_factory=dict)
     prepared: duckdb.DuckDBPyConnection | None = field(default=None, repr=False, compare=False)
+    key_index: Callable[[str, str], Any] | None = field(default=None, repr=False, compare=False)
 
 
 def view_sql(table: str, select: str, relation: str) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import BadInputError, UnknownNameError
+from ..export.synphys_reads import record_pairs
 
 from ..filters import TRUE, Col, Regex, Relations, Scope, relation_result
 from ..filters import compile as compile_filter
@@ -53,6 +54,7 @@ def connectivity_matrix(
     names = ParamNames()
     gap_cte, facts = _facts(db, dist_measure, names)
     ctes = [gap_cte, *grouped_pairs_ctes(db, grid, selection, [], names, expressions=facts)]
+    record_pairs(db, selection, grid=grid, connectivity=True)
     n_post = names.bind(len(grid.post))
     ctes.append(f"member AS (SELECT *, pre_idx * {n_post} + post_idx AS grp FROM groups)")
     labels = [(pre, post) for pre in grid.pre_keys for post in grid.post_keys]

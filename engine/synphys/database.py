@@ -20,6 +20,7 @@ from .. import catalog as release_catalog
 from ..catalog.schema_check import REQUIRED, SUPPORTED_SCHEMA_VERSIONS
 from ..dataset import Dataset, connect
 from ..errors import BadInputError, IntegrityError, SchemaVersionError, UnknownTableError
+from ..export.synphys_reads import record_pairs
 from ..filters import Node, Scope
 from ..mirror.manifest import read_manifest
 from ..result import Result
@@ -186,8 +187,10 @@ class SynphysDatabase:
         args = {k: v for k, v in locals().items() if k not in ("self", "preload", "columns")}
         selection = select_pairs(self, **args)
         names = ParamNames()
-        sql = pair_statement(self, selection, output_columns(self, preload, columns), names)
-        return self._dataset.result(Compiled(sql, names.params))
+        out = output_columns(self, preload, columns)
+        result = self._dataset.result(Compiled(pair_statement(self, selection, out, names), names.params))
+        record_pairs(self, selection, out)
+        return result
 
     def matrix_pair_query(
         self,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInputError
+from ..export.synphys_reads import record_pairs
 from ..result import Result
 from ..sql import Compiled, ParamNames, quote_ident
 from .cell_class import CellClass
@@ -122,7 +123,9 @@ def matrix_pair_query(
         f"{post_names}[post_idx + 1] AS post_class "
         f"FROM groups ORDER BY pre_idx, post_idx, {quote_ident(PAIR_ID)}"
     )
-    return db.dataset.result(Compiled(sql, names.params))
+    result = db.dataset.result(Compiled(sql, names.params))
+    record_pairs(db, selection, out, grid=grid)
+    return result
 
 
 def pair_selection(db: SynphysDatabase, args: Mapping[str, Any]) -> PairSelection:

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import UnknownNameError
+from ..export.synphys_reads import record_pairs
 from ..filters import Col
 from ..sql import Compiled, ParamNames, quote_ident
 from .matrix import PAIR_ID, ClassGrid, grouped_pairs_ctes, pair_selection
@@ -115,7 +116,9 @@ def metric_matrix(
     alias, column = db.pair_scope.resolve(Col(spec.column, spec.alias))
     grid = ClassGrid.of(pre_classes, post_classes if post_classes is not None else pre_classes)
     names = ParamNames()
-    ctes = grouped_pairs_ctes(db, grid, pair_selection(db, dict(pair_query_args or {})), [(alias, column.name)], names)
+    selection = pair_selection(db, dict(pair_query_args or {}))
+    ctes = grouped_pairs_ctes(db, grid, selection, [(alias, column.name)], names)
+    record_pairs(db, selection, [(alias, column.name)], grid=grid)
     value = quote_ident(f"{alias}.{column.name}")
     n_post = names.bind(len(grid.post))
     rows = (f"WITH {', '.join(ctes)} SELECT pre_idx * {n_post} + post_idx AS grp, {value} AS v, "

@@ -73,3 +73,24 @@ def test_mirror_command(db: Path, tmp_path: Path, capsys) -> None:
 def test_python_dash_m_engine() -> None:
     proc = subprocess.run([sys.executable, "-m", "engine", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "mirror" in proc.stdout
+
+
+def _commands(parser, prefix="engine"):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{prefix} {name}", sub
+                yield from _commands(sub, f"{prefix} {name}")
+
+
+def test_every_command_and_option_is_documented() -> None:
+    from engine.cli import build_parser
+
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    for title, parser in _commands(build_parser()):
+        assert f"## `{title}`" in docs, f"{title} is not in docs/cli.md"
+        for action in parser._actions:
+            for option in action.option_strings:
+                assert option in docs, f"{title} {option} is not in docs/cli.md"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -49,8 +51,9 @@ def write_trials(path: Path, n: int, readers_saw_half: list[Event]) -> None:
 def poll_trials(path: Path, how: str, n: int, saw_half: Event, results: Connection) -> None:
     """Read the log repeatedly until all ``n`` trials are visible; report (count, incomplete) per poll."""
     polls: list[tuple[int, int]] = []
+    deadline = time.monotonic() + 2 * WAIT  # never outlive the test if the writer died
     with ExperimentLog(path, read_only=True) as log:
-        while not polls or polls[-1][0] < n:
+        while (not polls or polls[-1][0] < n) and time.monotonic() < deadline:
             polls.append(_poll_duckdb(log) if how == "duckdb" else _poll_sqlite(log))
             if polls[-1][0] >= n // 2:
                 saw_half.set()
