@@ -63,6 +63,11 @@ class Result:
     def compiled(self) -> Compiled:
         return self._compiled
 
+    @property
+    def encodings(self) -> dict[str, str]:
+        """Output column name -> ``"npy"`` / ``"json"``: what ``decode(True)`` picks."""
+        return dict(self._encodings)
+
     def __repr__(self) -> str:
         state = f"{self._table.num_rows} rows" if self._table is not None else "not run"
         return f"<Result ({state}): {self.sql!r} {self.params!r}>"

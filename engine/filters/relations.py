@@ -84,4 +84,4 @@ def relation_result(
     if cls is Result and not (relations and relations.tables):
         return base
     connector = _Registering(dataset, relations.tables if relations else {})
-    return cls(connector, compiled, encodings=base._encodings, **kwargs)  # type: ignore[arg-type]
+    return cls(connector, compiled, encodings=base.encodings, **kwargs)  # type: ignore[arg-type]
