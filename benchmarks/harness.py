@@ -46,6 +46,7 @@ def measure(
     times = []
     result = None
     for _ in range(repeats):
+        result = None  # the previous run's rows, alive, would slow this run's GC passes
         gc.collect()
         start = time.perf_counter()
         result = fn()

@@ -31,7 +31,8 @@ class Result:
 
     It runs at most once: ``arrow()``, ``pl()`` and ``df()`` share one Arrow table. ``batches()``
     streams without materialising (or replays the cached table if it already ran). ``sql`` and
-    ``params`` show exactly what will run.
+    ``params`` show exactly what will run. A subclass whose rows come from another access path
+    overrides ``_compute`` (``sql`` must still reproduce them).
     """
 
     def __init__(
@@ -86,9 +87,12 @@ class Result:
         """The whole result as an Arrow table (computed once, then cached)."""
         with self._lock:
             if self._table is None:
-                table = run(self._connector, self._compiled).to_arrow_table()
-                self._table = self._decoded(table)
+                self._table = self._decoded(self._compute())
             return self._table
+
+    def _compute(self) -> pa.Table:
+        """The rows, as ``arrow()`` caches them before decoding: the statement's, unless a subclass knows better."""
+        return run(self._connector, self._compiled).to_arrow_table()
 
     def pl(self) -> pl.DataFrame:
         """The result as a polars DataFrame (zero-copy from Arrow where possible)."""

@@ -24,7 +24,7 @@ from ..sql import Compiled, ParamNames, quote_ident
 from .grouping import Group, columnar, groups
 from .ir import TRUE, And, Col, InSet, Node
 from .parse import Resolution, check_key
-from .relations import Relations, key_array, key_source, relation_result
+from .relations import Registering, Relations, key_array, key_source, relation_result
 from .scope import Scope
 from .statement import OrderBy, count_arg, order_sql, paging_order, select_list, with_where
 from .to_sql import IN_LIST_MAX_VALUES, compile
@@ -39,9 +39,17 @@ INDEX = "query_index"
 class KeyLookup(Protocol):
     """What ``Dataset.key_index`` returns: the rows of ``(owner, key)`` pairs, each distinct pair once."""
 
+    schema: pa.Schema
+
     def lookup(
         self, owners: np.ndarray, keys: Sequence[Any], columns: Sequence[str] | None
     ) -> tuple[pa.Table, np.ndarray]: ...
+
+    def ranges(self, owners: np.ndarray, keys: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def rows(self, starts: np.ndarray, counts: np.ndarray, columns: Sequence[str] | None) -> pa.Table: ...
+
+    def slices(self, starts: np.ndarray, counts: np.ndarray, columns: Sequence[str]) -> list[pa.Table] | None: ...
 
 
 class BatchResult(Result):
@@ -95,6 +103,10 @@ def query_batch(
     names, relations = ParamNames(), Relations()
     limit, offset = count_arg("limit", limit), count_arg("offset", offset)
     terms = paging_order(schema, order_by, offset)
+    if len(planned) == 1 and not terms and limit is None and not offset:
+        direct = _direct(dataset, schema, planned[0], columns, len(sets))
+        if direct is not None:
+            return direct
     hidden = [f"__order_{i}" for i in range(len(terms))]
     # Named columns, never ``"t".*``: an indexed branch's relation also holds ``query_index``.
     outputs = select_list(schema, columns or schema.names, f"{quote_ident(ALIAS)}.") + "".join(
@@ -129,14 +141,15 @@ def _branches(
         ]
     joins = []
     for j, col in enumerate(group.cols):
-        keys = {INDEX: pa.array(np.concatenate(group.index[j])), "key": key_array(group.values[j], _type(col, scope))}
+        keys = {INDEX: pa.array(group.owners(j)), "key": key_array(group.values[j], _type(col, scope))}
         alias = quote_ident(f"k{j}")
         on = f"{scope.sql(col)} = {alias}.\"key\""
         if j:
             on = f"{alias}.{quote_ident(INDEX)} = \"k0\".{quote_ident(INDEX)} AND {on}"
         distinct = f"SELECT DISTINCT {quote_ident(INDEX)}, \"key\" FROM {key_source(keys, names, relations)}"
         joins.append(f"JOIN ({distinct}) AS {alias} ON {on}")
-    head = f"SELECT \"k0\".{quote_ident(INDEX)}, {outputs} FROM {source} " + " ".join(joins)
+    index = f"CAST(\"k0\".{quote_ident(INDEX)} AS BIGINT) AS {quote_ident(INDEX)}"  # unnested lists infer INTEGER
+    head = f"SELECT {index}, {outputs} FROM {source} " + " ".join(joins)
     return [with_where(head, [compile(_with_prefilter(group), scope, names=names, relations=relations)]).sql]
 
 
@@ -163,10 +176,68 @@ def _indexed_branch(
     Only the selected and ordered columns are read when the rest is empty; otherwise every column.
     """
     columns = needed if group.rest == TRUE else None
-    found, owners = index.lookup(np.concatenate(group.index[0]), group.values[0], columns)
+    found, owners = index.lookup(group.owners(0), group.values[0], columns)
     rows = relations.add(found.add_column(0, INDEX, pa.array(owners, type=pa.int64())))
     head = f"SELECT {quote_ident(ALIAS)}.{quote_ident(INDEX)}, {outputs} FROM {rows} AS {quote_ident(ALIAS)}"
     return with_where(head, [compile(group.rest, scope, names=names, relations=relations)]).sql
+
+
+def _direct(
+    dataset: Dataset, schema: TableSchema, group: Group, columns: Sequence[str] | None, queries: int
+) -> BatchResult | None:
+    """The batch answered by a sorted-key index alone, with no statement to run; None when that does not apply.
+
+    Applies when the sets share one keyed column the dataset has an index on, filter nothing
+    else, and every selected column has a type DuckDB returns unchanged, so the rows are
+    exactly what the statement path gives.
+    """
+    if len(group.cols) != 1 or group.rest != TRUE:
+        return None
+    index = dataset.key_index(schema.name, group.cols[0].name)
+    selected = schema.names if columns is None else [schema.column(c).name for c in columns]
+    if index is None or len(set(selected)) != len(selected):
+        return None
+    if not all(_unchanged_by_duckdb(index.schema.field(name).type) for name in selected):
+        return None
+    return IndexedBatch(dataset, index, index.ranges(group.owners(0), group.values[0]), selected, queries)
+
+
+class IndexedBatch(BatchResult):
+    """A keys-only batch read straight from a sorted-key index: rows are read (or taken) once, on first use.
+
+    ``split()`` on a resident index returns zero-copy slices of the table, so nothing is
+    copied; ``sql`` reads the same rows back from a registered relation.
+    """
+
+    def __init__(self, dataset: Dataset, index: KeyLookup, ranges: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 columns: list[str], queries: int) -> None:
+        relation = f"{Relations.prefix}0"
+        compiled = Compiled(f"SELECT * FROM {quote_ident(relation)}", {})
+        super().__init__(Registering(dataset, {relation: self.arrow}), compiled, queries=queries,
+                         encodings=dataset.result(compiled).encodings)
+        self._index, self._ranges, self._columns = index, ranges, columns
+
+    def _compute(self) -> pa.Table:
+        owners, starts, counts = self._ranges
+        found = self._index.rows(starts, counts, self._columns)
+        return found.add_column(0, INDEX, pa.array(np.repeat(owners, counts), type=pa.int64()))
+
+    def split(self) -> list[pa.Table]:
+        owners, starts, counts = self._ranges
+        slices = self._index.slices(starts, counts, self._columns)
+        if slices is None:
+            return super().split()
+        per_set: list[list[pa.Table]] = [[] for _ in range(self.queries)]
+        for owner, part in zip(owners.tolist(), slices):
+            per_set[owner].append(part)
+        empty = self._index.schema.empty_table().select(self._columns)
+        return [parts[0] if len(parts) == 1 else pa.concat_tables(parts) if parts else empty for parts in per_set]
+
+
+def _unchanged_by_duckdb(arrow_type: pa.DataType) -> bool:
+    """True for Arrow types a DuckDB round trip returns unchanged (others take the statement path)."""
+    return (pa.types.is_integer(arrow_type) or arrow_type in (pa.float32(), pa.float64(), pa.bool_(), pa.string(),
+                                                               pa.binary()))
 
 
 def _with_prefilter(group: Group) -> Node:

@@ -26,25 +26,29 @@ FAST_KEYS = {"filter_in_dict", "filter_equal_dict"}
 
 @dataclass
 class Group:
-    """Sets sharing keyed columns and the rest of their filter; per keyed column, (query_index, value) rows."""
+    """Sets sharing keyed columns and the rest of their filter; per keyed column, each member's values, flattened."""
 
     cols: tuple[Col, ...]
     rest: Node
     members: list[int] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
-    index: list[list[np.ndarray]] = field(default_factory=list)
+    counts: list[list[int]] = field(default_factory=list)
     values: list[list[Any]] = field(default_factory=list)
 
     def add(self, member: int, node: Node | None, keyed: Sequence[Sequence[Any]]) -> None:
-        if not self.index:
-            self.index = [[] for _ in self.cols]
+        if not self.counts:
+            self.counts = [[] for _ in self.cols]
             self.values = [[] for _ in self.cols]
         self.members.append(member)
         if node is not None:
             self.nodes.append(node)
         for j, values in enumerate(keyed):
-            self.index[j].append(np.full(len(values), member, dtype=np.int64))
+            self.counts[j].append(len(values))
             self.values[j].extend(values)
+
+    def owners(self, j: int) -> np.ndarray:
+        """The member (query index) of each value of keyed column ``j``."""
+        return np.repeat(np.asarray(self.members, dtype=np.int64), self.counts[j])
 
 
 def _keyed_parts(node: Node) -> tuple[tuple[Col, ...], tuple[tuple[Any, ...], ...], Node]:
@@ -76,68 +80,76 @@ def groups(sets: Sequence[Any], scope: Scope, resolution: Any, table_resolution:
     return list(groups.values())
 
 
-def columnar(sets: Sequence[Any], scope: Scope) -> Group | None:
-    """The common case without building IR per set: every set is ``{in/equal: {col: values}}`` over the same columns.
+Slot = tuple[str, "str | None", str]  # (filter key, table or None, column): one keyed value of a dict set
 
-    Returns None (use ``_groups``) unless every value is plainly valid (ints for int columns,
+
+def columnar(sets: Sequence[Any], scope: Scope) -> Group | None:
+    """The common case without building IR per set: every set is ``{in/equal: {col: values}}`` with the same slots.
+
+    Returns None (use ``groups``) unless every value is plainly valid (ints for int columns,
     strings for string columns, ...), so both paths give identical answers and errors.
     """
-    shape: list[tuple[str, Col]] | None = None
-    columns: list[list[Any]] = []
+    first = _slots(sets[0]) if sets else None
+    if not first or not first[0]:
+        return None
+    shape = first[0]
+    listed = [key == "filter_in_dict" for key, _, _ in shape]
+    counts: list[list[int]] = [[] for _ in shape]
+    columns: list[list[Any]] = [[] for _ in shape]
     for filter_set in sets:
-        entries = _entries(filter_set, scope)
-        if entries is None or (shape is not None and [e[:2] for e in entries] != shape):
+        found = first if filter_set is sets[0] else _slots(filter_set)
+        if found is None or found[0] != shape:
             return None
-        if shape is None:
-            shape, columns = [e[:2] for e in entries], [[] for _ in entries]
-        for j, (kind, _, value) in enumerate(entries):
-            values = many(value) if kind == "filter_in_dict" else [scalar(value)]
+        for j, value in enumerate(found[1]):
+            if is_listlike(value) != listed[j]:
+                return None
+            values = many(value) if listed[j] else [scalar(value)]
             if not values:
                 return None
-            columns[j].append(values)
-    if not shape:
-        return None
-    resolved = [(Col(c.name, scope.resolve(c)[0]), scope.resolve(c)[1]) for _, c in shape]
-    for (col, column), per_set in zip(resolved, columns):
-        if not _plainly_valid(per_set, column.type):
+            counts[j].append(len(values))
+            columns[j].extend(values)
+    cols = []
+    for (_, table, name), values in zip(shape, columns):
+        alias, column = scope.resolve(Col(name, scope.alias(table) if table else None))
+        if not _plainly_valid(values, column.type):
             return None
-    order = sorted(range(len(shape)), key=lambda j: (resolved[j][0].table or "", resolved[j][0].name))
-    group = Group(tuple(resolved[j][0] for j in order), TRUE)
-    for k in range(len(sets)):
-        group.add(k, None, [columns[j][k] for j in order])
-    return group
+        cols.append(Col(name, alias))
+    order = sorted(range(len(shape)), key=lambda j: (cols[j].table or "", cols[j].name))
+    return Group(tuple(cols[j] for j in order), TRUE, list(range(len(sets))), [],
+                 [counts[j] for j in order], [columns[j] for j in order])
 
 
-def _entries(filter_set: Any, scope: Scope) -> list[tuple[str, Col, Any]] | None:
-    """``(key, column, value)`` for an in / equal-only dict set (None for anything else)."""
-    if not isinstance(filter_set, Mapping) or not set(filter_set) <= FAST_KEYS:
+def _slots(filter_set: Any) -> tuple[tuple[Slot, ...], list[Any]] | None:
+    """``(slots, values)`` of an in / equal-only dict set (None for anything else)."""
+    if type(filter_set) is not dict:
         return None
-    entries = []
+    shape, values = [], []
     for key, by_column in filter_set.items():
-        if by_column is not None and not isinstance(by_column, Mapping):
+        if key not in FAST_KEYS or type(by_column) is not dict:
             return None
-        for name, value in (by_column or {}).items():
-            if isinstance(value, Mapping):
-                entries.extend((key, Col(c, scope.alias(name)), v) for c, v in value.items())
+        for name, value in by_column.items():
+            if type(value) is dict:
+                for column, v in value.items():
+                    shape.append((key, name, column))
+                    values.append(v)
             else:
-                entries.append((key, Col(name), value))
-    if any(is_listlike(value) != (key == "filter_in_dict") for key, _, value in entries):
-        return None
-    return entries
+                shape.append((key, None, name))
+                values.append(value)
+    return tuple(shape), values
 
 
 _PLAIN_TYPES = {"int": {int}, "float": {int, float}, "string": {str}}
 
 
-def _plainly_valid(per_set: list[list[Any]], arrow_type: pa.DataType) -> bool:
+def _plainly_valid(values: list[Any], arrow_type: pa.DataType) -> bool:
     """True if every value has a type the column takes as is (no None, NaN, bool for ints or out-of-range ints)."""
     kind = family(arrow_type)
     allowed = _PLAIN_TYPES.get(kind)
-    if allowed is None or not {type(v) for values in per_set for v in values} <= allowed:
+    if allowed is None or not set(map(type, values)) <= allowed:
         return False
     if kind == "float":
-        return not any(v != v for values in per_set for v in values)
+        return not any(v != v for v in values)
     if kind == "int":
         lo, hi = int_bounds(arrow_type)
-        return all(lo <= v <= hi for values in per_set for v in values)
+        return lo <= min(values) and max(values) <= hi
     return True

@@ -9,7 +9,7 @@ measured crossover). A statement that uses registered tables must run through
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -62,17 +62,20 @@ def key_source(
     return f"(SELECT {unnested})"
 
 
-class _Registering:
-    """A connector whose cursors see ``tables``: registered again before each query (the names are reused)."""
+class Registering:
+    """A connector whose cursors see ``tables``: registered again before each query (the names are reused).
 
-    def __init__(self, dataset: Dataset, tables: Mapping[str, pa.Table]) -> None:
+    A table may be given as a function that returns it, called when a cursor is needed.
+    """
+
+    def __init__(self, dataset: Dataset, tables: Mapping[str, pa.Table | Callable[[], pa.Table]]) -> None:
         self._dataset = dataset
         self._tables = dict(tables)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self._dataset.cursor()
         for name, table in self._tables.items():
-            cur.register(name, table)
+            cur.register(name, table if isinstance(table, pa.Table) else table())
         return cur
 
 
@@ -83,5 +86,5 @@ def relation_result(
     base = dataset.result(compiled)
     if cls is Result and not (relations and relations.tables):
         return base
-    connector = _Registering(dataset, relations.tables if relations else {})
+    connector = Registering(dataset, relations.tables if relations else {})
     return cls(connector, compiled, encodings=base.encodings, **kwargs)  # type: ignore[arg-type]

@@ -61,6 +61,8 @@ def _pandas_scalar(value: Any) -> Any:
 
 def is_listlike(value: Any) -> bool:
     """True for lists, tuples, sets, ranges, 1-d numpy arrays, Arrow arrays and polars / pandas Series."""
+    if type(value) is list or type(value) is tuple:
+        return True
     if isinstance(value, (str, bytes, Mapping)) or value is None:
         return False
     if isinstance(value, np.ndarray):
@@ -70,16 +72,18 @@ def is_listlike(value: Any) -> bool:
 
 def many(value: Any) -> list[Any]:
     """A list-like value as a list of plain Python values; anything else is a ``BadFilterError``."""
-    if not is_listlike(value):
+    if type(value) is list:
+        items: Iterable[Any] = value
+    elif not is_listlike(value):
         raise BadFilterError(f"expected a list of values, got {type(value).__name__} {_short(value)}")
-    if isinstance(value, np.ndarray):
+    elif isinstance(value, np.ndarray):
         if value.dtype.kind == "M":
             value = value.astype("datetime64[us]")
         elif value.dtype.kind == "m":
             value = value.astype("timedelta64[us]")
         if value.dtype.kind in "biufMm":
             return value.tolist()  # already plain Python values
-        items: Iterable[Any] = value.tolist()
+        items = value.tolist()
     elif isinstance(value, (pa.Array, pa.ChunkedArray)):
         items = value.to_pylist()
     elif _is_series(value):

@@ -7,7 +7,9 @@ call: its users page through synapse_query and group in pandas.
 
 When both sides group by labels and every synapse filter reads stored columns, labels are
 mapped straight to supervoxels (``roots at T JOIN labels``) and the raw synapse rows are joined
-on their supervoxel ids: no root id is derived for the synapses that carry no label.
+on their supervoxel ids: no root id is derived for the synapses that carry no label. When,
+moreover, the synapse table is resident and there is no synapse filter, only the two label
+relations run in DuckDB and the matrix is computed in numpy (``resident_matrix.py``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
+
 from ..errors import BadInputError, UnknownColumnError
 from ..filters import Col, Node, Scope, compile
 from ..filters.relations import Relations, relation_result
 from ..filters.statement import with_where
 from ..result import Result
 from ..sql import Compiled, ParamNames, quote_ident
-from . import plan
+from . import plan, resident_matrix
 from .mirror import Mirror
 from .pushdown import raw_where, split
 from .query import Query, ctes, push_roots
@@ -106,6 +110,8 @@ def connectivity_query(
         head = f'SELECT {segment} AS "root_id", min({label}) AS "label" FROM {source}'
         named[f"__{side}"] = with_where(head, [*where, Compiled(f"{segment} <> 0")], "GROUP BY 1").sql
         sides.append(side)
+    if pushed == "" and resident_matrix.supported(mirror.resident, syn):
+        return _resident(mirror, syn, named, moment, by, names, relations, remove_autapses)
     if pushed is not None:
         return _by_supervoxel(mirror, syn, named, ts, pushed, by, names, relations, remove_autapses)
     return _by_root(mirror, syn, named, syn_node, sides, by, names, relations, remove_autapses, unlabeled)
@@ -137,6 +143,23 @@ def _by_supervoxel(mirror: Mirror, syn: AnnotationTable, named: dict[str, str], 
                         *_measures(syn, '"a"')])
     where = [Compiled(condition)] + ([Compiled('"p"."root_id" IS DISTINCT FROM "q"."root_id"')] if remove_autapses else [])
     return _finish(mirror, named, select, source, where, names, relations)
+
+
+def _resident(mirror: Mirror, syn: AnnotationTable, named: dict[str, str], moment: Moment, by: Sequence[str],
+              names: ParamNames, relations: Relations, remove_autapses: bool) -> Result:
+    """``_by_supervoxel``'s answer from memory: the label relations from DuckDB, the matrix from numpy."""
+    head = with_clause(named)
+
+    def labels(side: str) -> pa.Table:
+        return relation_result(mirror.dataset, Compiled(f'{head} SELECT * FROM "__{side}"', names.params),
+                               relations).arrow()
+
+    pre = labels("pre")
+    post = pre if named["__post"] == named["__pre"] else labels("post")  # same text, same parameters
+    cells = resident_matrix.matrix(mirror.resident, syn, moment, pre, post, remove_autapses)
+    cells = cells.rename_columns(["pre_" + by[0], "post_" + by[1], *cells.column_names[2:]])
+    out = Relations()
+    return relation_result(mirror.dataset, Compiled(f"SELECT * FROM {out.add(cells)} ORDER BY 1, 2"), out)
 
 
 def _by_root(mirror: Mirror, syn: AnnotationTable, named: dict[str, str], syn_node: Node | None, sides: list[str],

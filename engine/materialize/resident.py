@@ -5,15 +5,17 @@ An access path only, never a semantic change: when a query's filter has a top-le
 found by ``searchsorted`` on the sorted column (the Parquet sort order, or an argsort built on
 first use) instead of scanning every row, their as-of state (liveness, root ids) is computed
 in numpy, and the full compiled filter still runs over them in DuckDB. Batches of key sets get
-their rows per set, already in (set, id) order. Opt in per table: a 20M-row synapse table
+their rows per set, already in (set, id) order. Connectivity matrices of a resident synapse
+table are computed in numpy (``resident_matrix.py``). Opt in per table: a 20M-row synapse table
 takes about 2 GB.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,19 @@ from .layout import Layout
 from .rootarrays import NEVER, RootArrays, as_micros, micros
 from .tables import AnnotationTable
 
+T = TypeVar("T")
+
+
+def lifetimes(rows: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(created, deleted, valid)`` of raw ``rows`` as int64 microseconds (deleted null -> ``NEVER``) and bool."""
+    valid = rows.column("valid").fill_null(False).to_numpy(zero_copy_only=False)
+    return as_micros(rows.column("created")), as_micros(rows.column("deleted")), valid
+
+
+def live(created: np.ndarray, deleted: np.ndarray, valid: np.ndarray, us: int) -> np.ndarray:
+    """Which rows are live at ``us`` (the rule of ``timetravel.live_sql``)."""
+    return (created <= us) & (deleted > us) & (valid | (deleted != NEVER))
+
 
 class _Table:
     """One table in memory, with lazily built sorted indexes on its supervoxel columns."""
@@ -36,6 +51,7 @@ class _Table:
         self.arrow = arrow
         self.ids = arrow.column("id").to_numpy()
         self._indexes: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self._derived: dict[Any, Any] = {}
         self._lock = threading.Lock()
 
     def index(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -50,11 +66,20 @@ class _Table:
                     self._indexes[column] = (keys[order], order)
             return self._indexes[column]
 
+    def derived(self, key: Any, build: Callable[[], T]) -> T:
+        """``build()`` computed once for this table under ``key`` (thread-safe), like the indexes."""
+        with self._lock:
+            if key not in self._derived:
+                self._derived[key] = build()
+            return self._derived[key]
+
     def matches(self, column: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row positions, index into values)`` of every row whose ``column`` equals one of ``values``."""
         keys, order = self.index(column)
         values = np.asarray(values, dtype=keys.dtype)
-        lo, hi = np.searchsorted(keys, values, "left"), np.searchsorted(keys, values, "right")
+        sort = np.argsort(values)  # sorted needles keep the binary searches over 20M keys in cache
+        lo, hi = np.empty(len(values), dtype=np.int64), np.empty(len(values), dtype=np.int64)
+        lo[sort], hi[sort] = np.searchsorted(keys, values[sort], "left"), np.searchsorted(keys, values[sort], "right")
         lengths = hi - lo
         which = np.repeat(np.arange(len(values)), lengths)
         positions = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(len(which))
@@ -127,12 +152,15 @@ class Resident:
         out = self._materialize(data, rows[order], us)
         return out.add_column(0, "query_index", pa.array(sets[order], type=pa.int64()))
 
+    def derived(self, table: AnnotationTable, build: Callable[[_Table, RootArrays], T]) -> T:
+        """``build(table in memory, roots)``, computed once per resident table and builder (e.g. matrix codes)."""
+        data, roots = self._table(table), self.roots()
+        return data.derived(build, lambda: build(data, roots))
+
     def _live(self, data: _Table, rows: np.ndarray, us: int) -> np.ndarray:
-        """Which of ``rows`` are live at ``us`` (the rule of ``timetravel.live_sql``)."""
+        """Which of ``rows`` are live at ``us``."""
         picked = data.arrow.select(["created", "deleted", "valid"]).take(pa.array(rows, type=pa.int64()))
-        deleted = as_micros(picked.column("deleted"))
-        valid = picked.column("valid").fill_null(False).to_numpy(zero_copy_only=False)
-        return (as_micros(picked.column("created")) <= us) & (deleted > us) & (valid | (deleted != NEVER))
+        return live(*lifetimes(picked), us)
 
     def _materialize(self, data: _Table, rows: np.ndarray, us: int) -> pa.Table:
         """The materialized columns of (live) ``rows`` in that order, root ids derived at ``us``."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from .versions import UTC
@@ -30,8 +32,7 @@ def as_micros(column: pa.ChunkedArray | pa.Array, missing: int = NEVER) -> np.nd
     return column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).fill_null(missing).to_numpy()
 
 
-def _remember(cache: dict[int, tuple[np.ndarray, np.ndarray]], us: int, value: tuple[np.ndarray, np.ndarray],
-              lock: threading.Lock) -> None:
+def _remember(cache: dict[int, Any], us: int, value: Any, lock: threading.Lock) -> None:
     """Keep ``value`` for moment ``us``, forgetting the oldest moment beyond ``_CACHED_MOMENTS``."""
     with lock:
         cache[us] = value
@@ -53,6 +54,7 @@ class RootArrays:
         self.end = as_micros(table.column("valid_to"))
         self._at: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._by_root: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._hash_at: dict[int, tuple[pd.Index, np.ndarray]] = {}
         self._lock = threading.Lock()
         order = np.argsort(self.root, kind="stable")
         keys, starts = np.unique(self.root[order], return_index=True)
@@ -74,16 +76,28 @@ class RootArrays:
 
     def lookup(self, supervoxels: pa.ChunkedArray | pa.Array, us: int) -> pa.Array:
         """Root of each supervoxel at ``us``: 0 for supervoxel 0, null when it is null or no root owns it."""
-        sv_t, root_t = self.at(us)
+        owners, root_t = self._hashed(us)
         svs = supervoxels.fill_null(0).to_numpy()
-        order = np.argsort(svs, kind="stable")  # sorted needles keep the binary searches in cache
-        found, roots = np.zeros(len(svs), dtype=bool), np.zeros(len(svs), dtype=np.int64)
-        if len(sv_t):
-            idx = np.minimum(np.searchsorted(sv_t, svs[order]), len(sv_t) - 1)
-            found[order], roots[order] = sv_t[idx] == svs[order], root_t[idx]
+        at = owners.get_indexer(svs)  # -1: no root owns it
         zero = svs == 0
-        missing = (~found & ~zero) | supervoxels.is_null().to_numpy(zero_copy_only=False)
-        return pa.array(np.where(zero, 0, roots), type=pa.int64(), mask=missing)
+        missing = ((at < 0) & ~zero) | supervoxels.is_null().to_numpy(zero_copy_only=False)
+        roots = root_t[at] if len(root_t) else np.zeros(len(svs), dtype=np.int64)
+        return pa.array(np.where(zero | missing, 0, roots), type=pa.int64(), mask=missing)
+
+    def _hashed(self, us: int) -> tuple[pd.Index, np.ndarray]:
+        """``at(us)`` as a hash index of supervoxels (first owner kept) and their roots.
+
+        Probing a hash is about 4x faster than sorting 200k needles for a binary search.
+        """
+        with self._lock:
+            found = self._hash_at.get(us)
+        if found is None:
+            sv_t, root_t = self.at(us)
+            first = np.ones(len(sv_t), dtype=bool)
+            first[1:] = sv_t[1:] != sv_t[:-1]
+            found = (pd.Index(sv_t[first]), root_t[first])
+            _remember(self._hash_at, us, found, self._lock)
+        return found
 
     def owned(self, wanted: Sequence[int], us: int) -> dict[int, np.ndarray]:
         """``root -> sorted supervoxels it owns at us`` (root 0 also owns supervoxel 0)."""

@@ -1,14 +1,16 @@
 """Sorted-key access path for Parquet mirrors: find the rows of K key values without scanning the table.
 
 A mirror table written with ``sort_by`` (its manifest's ``TableEntry.sort_by``) is sorted by its
-first sort column. ``KeyIndex`` holds that column in memory as numpy plus the first row of every
-Parquet row group; a lookup is two ``np.searchsorted`` calls, then only the row groups holding
-matching rows are read (only the needed columns) and the rows are taken out of them.
-``KeyIndexes`` builds one index per table on first use, shared by threads.
+first sort column. ``KeyIndex`` holds its distinct values and the row each one starts at (small
+enough to stay in cache) plus the first row of every Parquet row group; a lookup is one
+``np.searchsorted``, giving each key a row range, then only the row groups holding those rows
+are read (only the needed columns) and the rows are taken out of them. ``KeyIndexes`` builds
+one index per table on first use, shared by threads.
 
 A *resident* table (``engine.connect(mirror, resident=[...])``) is decoded into memory once, so a
-lookup is a binary search plus an Arrow ``take``: no row group is read again. That is the access
-path for many small batched lookups (one neuron's synapses, K at a time) on a large table.
+key's rows are a zero-copy slice of it (or, all together, one Arrow ``take``): no row group is
+read again. That is the access path for many small batched lookups (one neuron's synapses, K at
+a time) on a large table.
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ from .manifest import Manifest
 
 
 class KeyIndex:
-    """The sorted key column of one mirror table and the global first row of each Parquet row group."""
+    """The distinct keys of one sorted mirror table, where each one's rows start, and each row group's first row."""
 
     def __init__(self, files: Sequence[Path], keys: np.ndarray, resident: pa.Table | None = None) -> None:
-        self.keys = keys
+        bounds = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        self.distinct = keys[np.concatenate([[0], bounds])] if len(keys) else keys
+        self.first_row = np.concatenate([[0], bounds, [len(keys)]]).astype(np.int64)
         self._resident = resident
         self._metadata = [(path, pq.read_metadata(path)) for path in files]
         sizes = [md.row_group(g).num_rows for _, md in self._metadata for g in range(md.num_row_groups)]
-        self.starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self.group_starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self._file = np.repeat(np.arange(len(files)), [md.num_row_groups for _, md in self._metadata])
         self._group_in_file = np.concatenate(
             [np.arange(md.num_row_groups) for _, md in self._metadata] or [np.empty(0, dtype=np.int64)]
@@ -62,23 +66,39 @@ class KeyIndex:
 
         Each distinct ``(owner, key)`` pair counts once; rows come in ``(owner, file)`` order.
         """
-        values = np.asarray(keys, dtype=self.keys.dtype)
+        owners, starts, counts = self.ranges(owners, keys)
+        return self.rows(starts, counts, columns), np.repeat(owners, counts)
+
+    def ranges(self, owners: np.ndarray, keys: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(owner, first row, row count)`` of each distinct ``(owner, key)`` pair, in ``(owner, key)`` order."""
+        values = np.asarray(keys, dtype=self.distinct.dtype)
         order = np.lexsort((values, owners))
         owners, values = owners[order], values[order]
         first = np.ones(len(values), dtype=bool)
         first[1:] = (owners[1:] != owners[:-1]) | (values[1:] != values[:-1])
         owners, values = owners[first], values[first]
-        lo, hi = np.searchsorted(self.keys, values, "left"), np.searchsorted(self.keys, values, "right")
-        counts = hi - lo
-        rows = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        return self._read(rows, columns), np.repeat(owners, counts)
+        at = np.minimum(np.searchsorted(self.distinct, values), max(len(self.distinct) - 1, 0))
+        found = self.distinct[at] == values if len(self.distinct) else np.zeros(len(values), dtype=bool)
+        starts = self.first_row[at]
+        return owners, starts, np.where(found, self.first_row[at + 1] - starts, 0)
+
+    def rows(self, starts: np.ndarray, counts: np.ndarray, columns: Sequence[str] | None) -> pa.Table:
+        """The rows of the ``ranges``, in order, as one table."""
+        return self._read(np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum())), columns)
+
+    def slices(self, starts: np.ndarray, counts: np.ndarray, columns: Sequence[str]) -> list[pa.Table] | None:
+        """Each range as a zero-copy slice of the resident table (None when the table is not resident)."""
+        if self._resident is None:
+            return None
+        table = self._resident.select(list(columns))
+        return [table.slice(a, n) for a, n in zip(starts.tolist(), counts.tolist())]
 
     def _read(self, rows: np.ndarray, columns: Sequence[str] | None) -> pa.Table:
         """``rows`` (global row numbers) of the table, reading only the row groups that hold them."""
         if self._resident is not None:
             table = self._resident if columns is None else self._resident.select(list(columns))
             return table.take(pa.array(rows, type=pa.int64()))
-        groups = np.searchsorted(self.starts, rows, "right") - 1
+        groups = np.searchsorted(self.group_starts, rows, "right") - 1
         picked = np.unique(groups)
         parts = []
         for f in np.unique(self._file[picked]):
@@ -87,9 +107,9 @@ class KeyIndex:
             parts.append(pq.ParquetFile(path, metadata=metadata).read_row_groups(in_file, columns=columns))
         empty = self.schema.empty_table()
         table = pa.concat_tables(parts) if parts else empty.select(columns) if columns is not None else empty
-        sizes = self.starts[picked + 1] - self.starts[picked]
+        sizes = self.group_starts[picked + 1] - self.group_starts[picked]
         local_start = np.cumsum(sizes) - sizes
-        local = rows - self.starts[groups] + local_start[np.searchsorted(picked, groups)]
+        local = rows - self.group_starts[groups] + local_start[np.searchsorted(picked, groups)]
         return table.take(pa.array(local, type=pa.int64()))
 
 

@@ -74,8 +74,10 @@ def _check(
     indexed, plain = mirrors
     batch = indexed.query_batch("syn", sets, **kwargs)
     assert ("__engine_keys_" in batch.sql) == via_index  # rows from the index, registered as a relation
+    plain_batch = plain.query_batch("syn", sets, **kwargs)
+    assert batch.arrow().schema == plain_batch.arrow().schema
     got = [t.to_pylist() for t in batch.split()]
-    sql_path = [t.to_pylist() for t in plain.query_batch("syn", sets, **kwargs).split()]
+    sql_path = [t.to_pylist() for t in plain_batch.split()]
     separate = _separate(indexed, sets, **kwargs)
     if "order_by" not in kwargs:  # DuckDB's parallel scans give no order; the index gives file order
         got, sql_path, separate = (_unordered(rows) for rows in (got, sql_path, separate))
@@ -183,3 +185,28 @@ def test_resident_table_answers_like_the_parquet_path(tmp_path: Path, roots: lis
         engine.connect(path, resident=["syns"])
     with pytest.raises(engine.BadInputError, match="Parquet mirror directories only"):
         engine.connect({"t": _table()}, resident=["t"])
+
+
+def test_keyed_only_batches_skip_the_statement(tmp_path: Path, roots: list[int]) -> None:
+    """Sets that only name keys are answered from the index alone; the Result still reads back as SQL."""
+    table = _table().append_column("at", pa.array(np.arange(ROWS) * 1_000_000, type=pa.timestamp("us")))
+    path = _mirror(tmp_path / "m", table, ("pre", "id"))
+    sets = [{"filter_in_dict": {"pre": [r, roots[-1]]}} for r in roots[:50:5]] + [{"filter_equal_dict": {"pre": 3}}]
+    with engine.connect(path) as parquet, engine.connect(path, resident=["syn"]) as resident, \
+            engine.connect(_mirror(tmp_path / "plain", table, ())) as plain:
+        for ds in (parquet, resident):
+            direct = ds.query_batch("syn", sets, columns=["size", "pre", "kind", "id"])
+            assert direct.sql == 'SELECT * FROM "__engine_keys_0"'
+            expected = plain.query_batch("syn", sets, columns=["size", "pre", "kind", "id"])
+            assert direct.arrow().schema == expected.arrow().schema
+            assert _unordered([t.to_pylist() for t in direct.split()]) == \
+                _unordered([t.to_pylist() for t in expected.split()])
+            assert {t.schema for t in direct.split()} == {expected.split()[0].schema}
+            assert direct.count() == expected.count() == sum(t.num_rows for t in direct.split())
+            assert direct.pl().height == direct.decode().arrow().num_rows == direct.arrow().num_rows
+            assert sum(b.num_rows for b in direct.batches(7)) == direct.arrow().num_rows
+            # a timestamp column, a repeated column or a second filter take the statement path
+            for kwargs in ({"columns": None}, {"columns": ["id", "id"]}):
+                assert ds.query_batch("syn", sets, **kwargs).sql != direct.sql
+            both = [{**s, "filter_greater_dict": {"size": 1.0}} for s in sets]
+            assert ds.query_batch("syn", both, columns=["id"]).sql != direct.sql
