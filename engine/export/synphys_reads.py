@@ -114,7 +114,7 @@ def _aliases(db: SynphysDatabase, selection: PairSelection, columns: Iterable[tu
              pre: list[CellClass], post: list[CellClass], connectivity: bool) -> set[str]:
     """Every pair-query alias the statement joined: filtered, output, class criteria (and their parents)."""
     from ..synphys import joins
-    from ..synphys.columns import columns_of
+    from ..filters import columns_of
 
     scope = db.pair_scope
     read = {scope.resolve(c)[0] for c in columns_of(selection.where)} | {a for a, _ in columns}

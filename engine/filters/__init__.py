@@ -15,7 +15,10 @@ from __future__ import annotations
 from .batch import BatchResult
 from .bind import bind, prepare
 from .criteria import COMPARISONS, between, compare, parse_criteria
-from .ir import NODES, TRUE, And, BBox, Col, Equal, InSet, IsNull, Node, Not, NotInSet, Or, Range, Regex, as_node
+from .ir import (
+    NODES, TRUE, And, BBox, Col, Equal, InSet, IsNull, Node, Not, NotInSet, Or, Range, Regex, as_node, columns_of, leaves,
+    map_columns,
+)
 from .parse import FILTER_KEYS, FilterKey, any_of, equal, none_of, parse_filter_dicts
 from .passes import PASSES, optimize
 from .relations import KEY_TABLE_MIN_VALUES, Relations, relation_result
@@ -52,10 +55,13 @@ __all__ = [
     "as_node",
     "between",
     "bind",
+    "columns_of",
     "compare",
     "compile",
     "equal",
     "filter_frame",
+    "leaves",
+    "map_columns",
     "none_of",
     "optimize",
     "parse_criteria",

@@ -18,11 +18,12 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import BadInputError
+from ..export.log import active, record_read
 from ..result import Result
 from ..schema import TableSchema
 from ..sql import Compiled, ParamNames, quote_ident
 from .grouping import Group, columnar, groups
-from .ir import TRUE, And, Col, InSet, Node
+from .ir import TRUE, And, Col, InSet, Node, Or, map_columns
 from .parse import Resolution, check_key
 from .relations import Registering, Relations, key_array, key_source, relation_result
 from .scope import Scope
@@ -100,6 +101,8 @@ def query_batch(
     scope = Scope({ALIAS: schema}, synonyms={schema.name: ALIAS} if schema.name != ALIAS else None, qualify=True)
     fast = columnar(sets, scope) if len(sets) > 1 and resolution is None else None
     planned = [fast] if fast is not None else groups(sets, scope, resolution, table_resolution)
+    if planned and active() is not None:  # building the restriction costs; only for a logging analysis
+        record_read(dataset, schema.name, _read_restriction(planned))
     names, relations = ParamNames(), Relations()
     limit, offset = count_arg("limit", limit), count_arg("offset", offset)
     terms = paging_order(schema, order_by, offset)
@@ -151,6 +154,15 @@ def _branches(
     index = f"CAST(\"k0\".{quote_ident(INDEX)} AS BIGINT) AS {quote_ident(INDEX)}"  # unnested lists infer INTEGER
     head = f"SELECT {index}, {outputs} FROM {source} " + " ".join(joins)
     return [with_where(head, [compile(_with_prefilter(group), scope, names=names, relations=relations)]).sql]
+
+
+def _read_restriction(planned: list[Group]) -> Node:
+    """Every row the batch reads, as one restriction on the bare table (the OR of its sets, logged once).
+
+    ``limit`` / ``offset`` are left out: like ``Dataset.query``, a batch logs what its filters select.
+    """
+    parts = [group.restriction() for group in planned]
+    return map_columns(parts[0] if len(parts) == 1 else Or(tuple(parts)), lambda col: Col(col.name))
 
 
 def _needed_columns(

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .bind import prepare
-from .ir import TRUE, And, Col, Equal, InSet, Node, as_node
+from .ir import TRUE, And, Col, Equal, InSet, Node, Or, as_node
 from .parse import Resolution, parse_filter_dicts
 from .scope import Scope
 from .values import family, int_bounds, is_listlike, many, scalar
@@ -49,6 +49,24 @@ class Group:
     def owners(self, j: int) -> np.ndarray:
         """The member (query index) of each value of keyed column ``j``."""
         return np.repeat(np.asarray(self.members, dtype=np.int64), self.counts[j])
+
+    def member_nodes(self) -> list[Node]:
+        """Each member's filter as IR (rebuilt from its keyed values when the set was never parsed)."""
+        if self.nodes:
+            return self.nodes
+        bounds = [np.cumsum([0, *counts]).tolist() for counts in self.counts]
+        return [
+            And((*(InSet(col, tuple(values[b[k]:b[k + 1]])) for col, values, b in zip(self.cols, self.values, bounds)),
+                 self.rest))
+            for k in range(len(self.members))
+        ]
+
+    def restriction(self) -> Node:
+        """The rows every member reads, as one filter: one IN list of all keys when there is one keyed column."""
+        if len(self.cols) == 1:
+            return And((InSet(self.cols[0], tuple(dict.fromkeys(self.values[0]))), self.rest))
+        nodes = self.member_nodes()
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
 
 
 def _keyed_parts(node: Node) -> tuple[tuple[Col, ...], tuple[tuple[Any, ...], ...], Node]:

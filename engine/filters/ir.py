@@ -12,8 +12,9 @@ of unknown is unknown, and only rows where the whole filter is true are kept.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -280,3 +281,26 @@ def map_children(node: Node, fn: Callable[[Node], Node]) -> Node:
     if isinstance(node, Not):
         return Not(fn(node.item))
     return node
+
+
+def leaves(node: Node) -> Iterator[Node]:
+    """The leaf nodes (comparisons) of ``node``, in order."""
+    if isinstance(node, (And, Or)):
+        for item in node.items:
+            yield from leaves(item)
+    elif isinstance(node, Not):
+        yield from leaves(node.item)
+    else:
+        yield node
+
+
+def columns_of(node: Node) -> list[Col]:
+    """Every column ``node`` reads, in order (with repeats)."""
+    return [leaf.col for leaf in leaves(node)]  # type: ignore[attr-defined]
+
+
+def map_columns(node: Node, fn: Callable[[Col], Col]) -> Node:
+    """``node`` with every column replaced by ``fn(column)`` (e.g. re-pointed to another table alias)."""
+    if isinstance(node, (And, Or, Not)):
+        return map_children(node, lambda child: map_columns(child, fn))
+    return dataclasses.replace(node, col=fn(node.col))  # type: ignore[attr-defined]

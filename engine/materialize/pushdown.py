@@ -7,27 +7,13 @@ The full filter still runs outside, so pushing is never needed for correctness.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
-from ..filters import BBox, Col, Node, Scope, compile
-from ..filters.ir import And, Not, Or
+from ..filters import And, BBox, Col, Node, Scope, compile, leaves, map_columns
 from ..filters.passes import flatten
 from ..filters.relations import Relations
 from ..sql import ParamNames
 from .tables import AXES, AnnotationTable
 
 RAW = "a"
-
-
-def _leaves(node: Node) -> Iterator[Node]:
-    if isinstance(node, (And, Or)):
-        for item in node.items:
-            yield from _leaves(item)
-    elif isinstance(node, Not):
-        yield from _leaves(node.item)
-    else:
-        yield node
 
 
 def _stored(leaf: Node, alias: str, table: AnnotationTable) -> bool:
@@ -39,14 +25,6 @@ def _stored(leaf: Node, alias: str, table: AnnotationTable) -> bool:
     return all(table.raw.has(n) and n != "valid" for n in names)
 
 
-def _rebase(node: Node) -> Node:
-    if isinstance(node, (And, Or)):
-        return type(node)(tuple(_rebase(i) for i in node.items))
-    if isinstance(node, Not):
-        return Not(_rebase(node.item))
-    return dataclasses.replace(node, col=Col(node.col.name, RAW))  # type: ignore[attr-defined]
-
-
 def split(node: Node | None, alias: str, table: AnnotationTable) -> tuple[list[Node], list[Node]]:
     """``(conjuncts reading only stored columns of alias, the other conjuncts)`` of ``node``."""
     if node is None:
@@ -55,8 +33,8 @@ def split(node: Node | None, alias: str, table: AnnotationTable) -> tuple[list[N
     items = node.items if isinstance(node, And) else (node,)
     pushed, rest = [], []
     for item in items:
-        leaves = list(_leaves(item))
-        (pushed if leaves and all(_stored(leaf, alias, table) for leaf in leaves) else rest).append(item)
+        found = list(leaves(item))
+        (pushed if found and all(_stored(leaf, alias, table) for leaf in found) else rest).append(item)
     return pushed, rest
 
 
@@ -65,6 +43,6 @@ def raw_where(node: Node | None, alias: str, table: AnnotationTable, names: Para
     pushed, _ = split(node, alias, table)
     if not pushed:
         return ""
-    compiled = compile(And(tuple(_rebase(i) for i in pushed)), Scope({RAW: table.raw}, qualify=True),
-                       names=names, relations=relations)
+    raw = map_columns(And(tuple(pushed)), lambda col: Col(col.name, RAW))
+    compiled = compile(raw, Scope({RAW: table.raw}, qualify=True), names=names, relations=relations)
     return "" if compiled.sql == "TRUE" else compiled.sql

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import BadInputError, UnknownNameError
-from ..filters import COMPARISONS, And, Col, Node, Or, any_of, compare, equal
-from .columns import columns_of, map_columns
+from ..filters import COMPARISONS, And, Col, Node, Or, any_of, columns_of, compare, equal, map_columns
 from .criteria import CELL_TABLE_COLUMNS, CRITERIA_TABLE, criterion_table
 from .vocabulary import (
     EXCITATORY_CRE_TYPES,

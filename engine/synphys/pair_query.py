@@ -28,13 +28,14 @@ from ..filters import (
     Relations,
     as_node,
     between,
+    columns_of,
     parse_filter_dicts,
 )
 from ..filters import compile as compile_filter
 from ..sql import ParamNames, quote_ident
 from . import joins
 from .cell_class import CellClass
-from .columns import columns_of, parse_col
+from .columns import parse_col
 from .membership import in_class
 from .vocabulary import EXPERIMENT_TYPES, PROBED_TEST_SPIKE_LIMIT, SYNAPSE_TYPES
 

@@ -45,6 +45,26 @@ def test_a_query_logs_its_whole_filter_as_one_restriction(ds, catalog):
     assert Range("distance", lo=50e-6, lo_inclusive=False) in node.items
 
 
+@pytest.mark.parametrize("kind", ["one keyed column", "two keyed columns", "mixed shapes"])
+def test_a_batch_logs_the_union_of_its_sets_once(ds, catalog, kind):
+    pairs = ds.query("pair", ["experiment_id", "pre_cell_id", "post_cell_id"], order_by="id", limit=40).arrow().to_pylist()
+    sets: list = {
+        "one keyed column": [{"filter_in_dict": {"experiment_id": [p["experiment_id"]]}} for p in pairs[:8]],
+        "two keyed columns": [{"filter_equal_dict": {"pre_cell_id": p["pre_cell_id"], "post_cell_id": p["post_cell_id"]}}
+                              for p in pairs[::3]],  # pre x post combinations of other sets must stay out
+        "mixed shapes": [{"filter_in_dict": {"experiment_id": [pairs[0]["experiment_id"]]}},
+                         {"filter_equal_dict": {"has_synapse": True}, "filter_less_dict": {"distance": 40e-6}},
+                         Range("distance", hi=20e-6) | InSet("pre_cell_id", [pairs[3]["pre_cell_id"]])],
+    }[kind]
+    with ds.export("paper", kind, catalog=catalog):
+        batch = ds.query_batch("pair", sets, columns=["id"], limit=3)
+    [(_, table, node)] = logged(catalog, "paper", kind)  # one restriction for the whole batch
+    read = ds.query("pair", ["id"], filters=node).arrow()["id"].to_pylist()
+    every = ds.query_batch("pair", sets, columns=["id"]).arrow()["id"].to_pylist()
+    assert table == "pair" and sorted(set(every)) == sorted(read)  # exactly the rows the sets select
+    assert set(batch.arrow()["id"].to_pylist()) <= set(read)
+
+
 def test_table_reads_and_external_files_are_logged(ds, catalog):
     with export("paper", "nwb", catalog=catalog):
         ds.table("slice").arrow()
