@@ -17,8 +17,11 @@ its moment instead.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
 
 from ..filters.ir import And, Equal, InSet, IsNull, Node, Not, Or, Range
 from ..sql import Compiled
@@ -43,6 +46,33 @@ def record_query(mirror: Mirror, query: Query, moment: Moment, node: Node | None
             record(analysis, source, name, live_at(moment.ts), mirror.dataset)
         return
     _record_rows(analysis, source, mirror, query, moment, node)
+
+
+def record_batch(mirror: Mirror, query: Query, sets: Sequence[Mapping[str, Any]], moment: Moment) -> None:
+    """Log the rows a batch of filter sets on ``query`` at ``moment`` reads, all sets at once; no-op when idle."""
+    analysis = active()
+    source = source_of(mirror.dataset)
+    if analysis is None or source is None:
+        return
+    from ..materialize import plan
+    from ..materialize.batch import parse_sets, run_batch
+    from ..materialize.execute import root_columns, root_values
+    from ..materialize.query import Query, output_names
+
+    parts = [dataclasses.replace(p, columns=("id",)) for p in query.parts]
+    keys = dataclasses.replace(query, parts=parts, desired_resolution=None)
+    table = run_batch(mirror, keys, sets, moment).arrow()
+    for part, [(_, column)] in zip(parts, output_names(parts)):
+        ids = pc.unique(table[column].combine_chunks())
+        if len(ids):
+            record(analysis, source, part.table.name, InSet("id", ids), mirror.dataset)
+    columns = root_columns(query)
+    roots = {r for s in sets for r in root_values(plan.parse(Query(query.parts, query.joins), s).node, columns)}
+    supervoxels = _owned_ever(mirror, sorted(roots - {0}))
+    pushed = parse_sets(mirror, query, sets, moment)
+    supervoxels += _filter_supervoxels(Or(tuple(pushed)), {sv for p in query.parts for sv in p.table.supervoxel_columns()})
+    if supervoxels:
+        record(analysis, source, ROOTS, InSet("supervoxel_id", supervoxels), mirror.dataset)
 
 
 def live_at(ts: datetime) -> Node:

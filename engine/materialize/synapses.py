@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import BadInputError
+from ..export.cave_reads import record_batch
 from ..filters import Col, Scope
 from . import plan
 from .batch import run_batch
@@ -128,6 +129,7 @@ class SynapseMethods:
         if not sets:
             raise BadInputError("query_batch takes a non-empty list of filter sets (dicts of filter dicts)")
         notices(self._mirror, query, Options())
+        record_batch(self._mirror, query, sets, moment)
         return output(run_batch(self._mirror, query, sets, moment), return_format, split_positions, None)
 
     def synapse_query_batch(

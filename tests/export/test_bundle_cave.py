@@ -32,6 +32,10 @@ def analysis(client: MaterializationClient, neurons: list[int], ts: Any) -> dict
                                   post_filter=False),
         "sample": client.query_table("synapses", filter_greater_dict={"size": 500}, random_sample=20,
                                      random_seed=3, split_positions=True),
+        "batch_out": client.synapse_query_batch(pre_ids=neurons[5:8], timestamp=ts),
+        "batch_in_v3": client.synapse_query_batch(post_ids=neurons[:2], materialization_version=3),
+        "batch_sets": client.query_batch("synapses", [{"filter_equal_dict": {"pre_pt_root_id": neurons[6]}},
+                                                      {"filter_greater_dict": {"size": 900}}]),
     }
 
 
