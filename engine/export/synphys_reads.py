@@ -12,6 +12,7 @@ one experiment per requested project (so the same call validates on the bundle).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from ..synphys.database import SynphysDatabase
     from ..synphys.matrix import ClassGrid
     from ..synphys.pair_query import PairSelection
+    from ..synphys.tables import TableQuery
 
 
 @dataclass(frozen=True)
@@ -179,3 +181,28 @@ def _project_names(node: Node) -> set[str]:
 
 def _run(dataset: Dataset, compiled: Compiled, relations: Relations | None = None) -> pa.Table:
     return relation_result(dataset, compiled, relations).arrow()
+
+
+def record_table_query(query: TableQuery) -> None:
+    """Log a ``SynphysDatabase.table(...)`` query: for every table it joined, the keys of the rows it returns.
+
+    One restriction per joined alias, ``key IN (keys in the answer)`` (left-join nulls left out), taken
+    from the same statement with only the keys selected; a table without a one-column primary key is
+    logged whole. No-op when no analysis is active.
+    """
+    analysis = active()
+    source = source_of(query.dataset)
+    if analysis is None or source is None:
+        return
+    keys = {alias: query.dataset.schema(table).primary_key for alias, table in query.aliases.items()}
+    keyed = {alias: key[0] for alias, key in keys.items() if len(key) == 1}
+    answer = query.dataset.result(
+        dataclasses.replace(query, columns=tuple(f"{a}.{k}" for a, k in keyed.items())).compiled()
+    ).arrow() if keyed else None
+    for alias, table in query.aliases.items():
+        if alias not in keyed:
+            record(analysis, source, table, TRUE, query.dataset)
+            continue
+        values = pc.unique(answer.column(f"{alias}.{keyed[alias]}").drop_null())  # type: ignore[union-attr]
+        if len(values):
+            record(analysis, source, table, InSet(keyed[alias], values), query.dataset)

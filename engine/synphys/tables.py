@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInputError
+from ..export.synphys_reads import record_table_query
 from ..filters import Col, Node, Scope, any_of, compare, equal
 from ..filters import compile as compile_filter
 from ..filters.statement import count_arg, limit_sql
@@ -136,6 +137,8 @@ class TableQuery:
         return Compiled(sql, names.params)
 
     def result(self) -> Result:
+        """The rows, lazily (logged for exports when an analysis is active)."""
+        record_table_query(self)
         return self.dataset.result(self.compiled())
 
     def arrow(self) -> pa.Table:

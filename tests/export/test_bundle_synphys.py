@@ -40,6 +40,9 @@ def figure2(db: SynphysDatabase) -> dict[str, Any]:
         "connectivity": db.connectivity_matrix(l23, pair_query_args={"experiment_type": "standard multipatch"}
                                                ).to_pandas(),
         "cells": db.dataset.query("cell", filter_in_dict={"cre_type": ["sst", "vip"]}, order_by="id").df(),
+        "table_query": db.Pair.join("cell", on="pre_cell_id", alias="pre_cell").filter(
+            ("pre_cell.cre_type", "=", "sst")).join("synapse", how="left").select(
+            "pair.id", "pre_cell.cre_type", "synapse.psp_amplitude").order_by("pair.id").limit(40).result().df(),
     }
 
 
