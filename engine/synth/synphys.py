@@ -1,7 +1,7 @@
 """Seeded synthetic synaptic-physiology releases: sqlite files in the aisynphys schema-22 layout.
 
 ``write(path, size="small", seed=0)`` builds a file that reads like a published
-``synphys_r2.1_small.sqlite``: all 32 tables with their columns in declaration order, the DDL
+``synphys_r2.1_small.sqlite``: all 32 tables with their columns in declaration order (``synphys_schema``), the DDL
 SQLAlchemy 1.3 emits for sqlite (``id`` first, ``meta`` last, declared foreign keys, ``ix_<table>_<col>``
 indexes, unique indexes, ``CHECK (x IN (0, 1))`` on booleans) and the storage conventions of the
 real pipeline:
@@ -51,6 +51,17 @@ import numpy as np
 
 from engine.errors import BadInputError
 from engine.files import atomic_path
+from engine.synth.synphys_schema import (
+    COLUMNS,
+    CORRELATIONS,
+    FIT_PARAMS,
+    INTRINSIC_FEATURES,
+    PULSE_AMP,
+    TABLES,
+    VARIABILITY,
+    create_index_sql,
+    create_table_sql,
+)
 
 SIZES: dict[str, int] = {"tiny": 60, "small": 3_400, "medium": 11_500, "full": 40_000}
 """Experiments per size; about 26 ordered pairs per experiment (tiny ~1.6k, small ~90k, medium ~300k, full ~1.05M)."""
@@ -63,226 +74,6 @@ EXCITATORY_CRE_TYPES = ("tlx3", "sim1", "fam84b", "rorb", "ntsr1", "rbp4", "ctgf
                         "nr5a1", "eHGT_078m", "3xHGT_073m(core)")
 MOUSE_LAYERS = ("1", "2/3", "4", "5", "6a", "6b")
 HUMAN_LAYERS = ("1", "2", "3", "4", "5", "6")
-
-# --------------------------------------------------------------------------------------------------
-# Schema: one spec string per table, "name type [i|u]"; "->table" is a foreign key (always indexed),
-# "i" an index, "u" a unique index. id (first) and meta (last) are added to every table.
-
-_TYPES = {"int": "INTEGER", "float": "FLOAT", "bool": "BOOLEAN", "str": "VARCHAR", "datetime": "DATETIME",
-          "array": "BLOB", "json": "VARCHAR"}
-
-_INTRINSIC_FEATURES: tuple[tuple[str, tuple[float, ...], float], ...] = (
-    # name, median for (E, PV, SST, VIP, other inhibitory), log-normal sigma
-    ("rheobase", (150e-12, 250e-12, 80e-12, 50e-12, 60e-12), 0.4),
-    ("fi_slope", (0.12, 0.45, 0.25, 0.3, 0.25), 0.4),
-    ("input_resistance", (150e6, 90e6, 250e6, 350e6, 300e6), 0.35),
-    ("input_resistance_ss", (135e6, 85e6, 220e6, 300e6, 260e6), 0.35),
-    ("sag", (0.08, 0.04, 0.12, 0.1, 0.08), 0.5),
-    ("tau", (0.02, 0.007, 0.015, 0.02, 0.015), 0.35),
-    ("sag_peak_t", (0.08, 0.06, 0.07, 0.08, 0.07), 0.3),
-    ("sag_depol", (0.05, 0.03, 0.06, 0.06, 0.05), 0.5),
-    ("sag_peak_t_depol", (0.09, 0.07, 0.08, 0.08, 0.08), 0.3),
-    ("ap_upstroke_downstroke_ratio", (3.6, 1.4, 2.2, 2.6, 2.4), 0.15),
-    ("ap_width", (1.0e-3, 0.35e-3, 0.6e-3, 0.7e-3, 0.65e-3), 0.15),
-    ("ap_upstroke", (320.0, 380.0, 330.0, 300.0, 300.0), 0.2),
-    ("ap_downstroke", (-90.0, -270.0, -150.0, -115.0, -125.0), 0.2),
-    ("ap_threshold_v", (-0.040, -0.042, -0.041, -0.039, -0.040), 0.08),
-    ("ap_peak_deltav", (0.085, 0.07, 0.08, 0.08, 0.08), 0.1),
-    ("ap_fast_trough_deltav", (-0.012, -0.025, -0.02, -0.018, -0.018), 0.25),
-    ("firing_rate_rheo", (6.0, 25.0, 10.0, 8.0, 8.0), 0.5),
-    ("latency_rheo", (0.08, 0.05, 0.06, 0.1, 0.1), 0.6),
-    ("firing_rate_40pa", (10.0, 40.0, 20.0, 18.0, 16.0), 0.5),
-    ("latency_40pa", (0.04, 0.02, 0.03, 0.05, 0.05), 0.6),
-    ("adaptation_index", (0.04, 0.005, 0.02, 0.03, 0.03), 0.6),
-    ("isi_cv", (0.15, 0.08, 0.15, 0.25, 0.2), 0.5),
-    ("chirp_peak_freq", (3.0, 6.0, 4.0, 2.5, 3.0), 0.5),
-    ("chirp_3db_freq", (12.0, 20.0, 14.0, 10.0, 12.0), 0.4),
-    ("chirp_peak_ratio", (1.3, 1.1, 1.2, 1.1, 1.1), 0.1),
-    ("chirp_peak_impedance", (130e6, 70e6, 200e6, 280e6, 240e6), 0.4),
-    ("chirp_sync_freq", (4.0, 8.0, 5.0, 3.0, 4.0), 0.5),
-    ("chirp_inductive_phase", (0.2, 0.1, 0.15, 0.1, 0.12), 0.5),
-    ("isi_adapt_ratio", (1.3, 1.05, 1.2, 1.4, 1.3), 0.15),
-    ("upstroke_adapt_ratio", (0.85, 0.95, 0.9, 0.88, 0.9), 0.05),
-    ("downstroke_adapt_ratio", (0.85, 0.95, 0.9, 0.88, 0.9), 0.05),
-    ("width_adapt_ratio", (1.15, 1.03, 1.08, 1.1, 1.1), 0.05),
-    ("threshold_v_adapt_ratio", (0.97, 0.99, 0.98, 0.98, 0.98), 0.02),
-)
-_STP = ("stp_initial_50hz", "stp_induction_50hz", "stp_recovery_250ms", "stp_recovery_single_250ms")
-_PULSE_AMP = ("pulse_amp_first_50hz", "pulse_amp_stp_initial_50hz", "pulse_amp_stp_induction_50hz",
-              "pulse_amp_stp_recovery_250ms", "pulse_amp_stp_recovery_single_250ms")
-_VARIABILITY = ("resting_state", "second_pulse_50hz", "stp_induced_state_50hz", "change_initial_50hz",
-                "change_induction_50hz")
-_CORRELATIONS = ("1_2", "2_4", "4_8")
-_ML_PARAMS = ("n_release_sites", "base_release_probability", "mini_amplitude", "mini_amplitude_cv",
-              "depression_amount", "depression_tau", "facilitation_amount", "facilitation_tau", "measurement_stdev")
-_FIT_PARAMS = ("amp", "xoffset", "yoffset", "rise_time", "rise_power", "decay_tau", "exp_amp", "exp_tau", "nrmse")
-_STRENGTH = ("pos_amp", "neg_amp", "pos_dec_amp", "neg_dec_amp", "pos_dec_latency", "neg_dec_latency", "crosstalk")
-_PSP = ("synapse_type str i, latency float i, psp_amplitude float, psp_rise_time float, psp_decay_tau float, "
-        "psc_amplitude float, psc_rise_time float, psc_decay_tau float")
-_FIT7 = ("{0}fit_amp float i, {0}fit_latency float i, {0}fit_yoffset float, {0}fit_rise_time float, "
-         "{0}fit_decay_tau float, {0}fit_exp_amp float, {0}fit_nrmse float")
-_DEC7 = ("{0}dec_fit_amp float i, {0}dec_fit_reconv_amp float i, {0}dec_fit_latency float i, {0}dec_fit_yoffset float, "
-         "{0}dec_fit_rise_time float, {0}dec_fit_decay_tau float, {0}dec_fit_nrmse float")
-
-
-def _each(template: str, names: Iterable[str]) -> str:
-    return ", ".join(template.format(n) for n in names)
-
-
-def _stp_columns(prefix: str) -> str:
-    """Dynamics metrics; synapse_model repeats them as ``ml_*`` (unindexed, without the amplitude groups)."""
-    i = "" if prefix else " i"
-    parts = [f"{prefix}paired_pulse_ratio_50hz float{i}",
-             _each(", ".join(prefix + "{0}" + suffix + " float" + i for suffix in ("", "_n", "_std")), _STP),
-             f"{prefix}pulse_amp_90th_percentile float, {prefix}noise_amp_90th_percentile float"]
-    if not prefix:
-        parts.append(_each("{0} float, {0}_n float, {0}_std float", _PULSE_AMP))
-    parts += [f"{prefix}noise_std float", _each(prefix + "variability_{0} float", _VARIABILITY),
-              _each(prefix + "paired_event_correlation_{0}_r float, " + prefix + "paired_event_correlation_{0}_p float",
-                    _CORRELATIONS),
-              f"{prefix}stp_all_stimuli json"]
-    return ", ".join(parts)
-
-
-def _prediction_columns(p: str) -> str:
-    return ", ".join([
-        f"{p}_n_samples int, {p}_crosstalk_mean float, {p}_base_crosstalk_mean float",
-        _each(p + "_{0}_mean float, " + p + "_{0}_stdev float, " + p + "_base_{0}_mean float, " + p
-              + "_base_{0}_stdev float, " + p + "_{0}_ttest float, " + p + "_{0}_ks2samp float",
-              ("amp", "deconv_amp", "latency")),
-        f"{p}_average_response array, {p}_average_response_t0 float, {p}_average_base_stdev float",
-        _each(p + "_fit_{0} float", _FIT_PARAMS)])
-
-
-def _resting_columns(p: str) -> str:
-    return (f"{p}_amp float, {p}_latency float, {p}_rise_time float, {p}_decay_tau float, {p}_exp_amp float, "
-            f"{p}_exp_tau float, {p}_avg_data array, {p}_avg_data_start_time float, {p}_pulse_ids array, "
-            f"{p}_nrmse float")
-
-
-_SPEC: dict[str, str] = {
-    "metadata": "",
-    "pipeline": "module_name str i, job_id str i, finish_time datetime, success bool i, error str",
-    "slice": "ext_id str u, acq_timestamp float, species str, date_of_birth datetime, age int, sex str, weight str, "
-             "genotype str, orientation str, surface str, hemisphere str, quality int, slice_time datetime, "
-             "slice_conditions json, lims_specimen_name str, storage_path str",
-    "experiment": "ext_id str u, slice_id ->slice, project_name str i, date datetime, target_region str, "
-                  "internal str i, acsf str i, target_temperature float, rig_name str, operator_name str, "
-                  "storage_path str, ephys_file str, acq_timestamp float u",
-    "electrode": "experiment_id ->experiment, ext_id str, patch_status str, start_time datetime, stop_time datetime, "
-                 "device_id int",
-    "cell": "experiment_id ->experiment, ext_id str i, electrode_id ->electrode, cre_type str i, target_layer str i, "
-            "position json, depth float, cell_class str i, cell_class_nonsynaptic str i",
-    "pair": "experiment_id ->experiment, pre_cell_id ->cell, post_cell_id ->cell, has_synapse bool i, "
-            "has_polysynapse bool i, has_electrical bool i, crosstalk_artifact float, n_ex_test_spikes int i, "
-            "n_in_test_spikes int i, distance float, lateral_distance float, vertical_distance float, "
-            "reciprocal_id ->pair",
-    "intrinsic": "cell_id ->cell, " + _each("{0} float i", (f[0] for f in _INTRINSIC_FEATURES)),
-    "morphology": "cell_id ->cell u, pyramidal bool i, qual_morpho_type str i, dendrite_type str i, "
-                  "apical_trunc_distance float i, axon_trunc_distance float i, apical_truncation str i, "
-                  "axon_truncation str i, axon_origin str i",
-    "cortical_site": "slice_id ->slice, experiment_id ->experiment, pia_to_wm_distance float, pia_position json, "
-                     "wm_position json, layer_boundaries json, brain_region str",
-    "cortical_cell_location": "cell_id ->cell, cortical_site_id ->cortical_site, cortical_layer str i, "
-                              "distance_to_pia float, distance_to_wm float, fractional_depth float, layer_depth float, "
-                              "layer_thickness float, fractional_layer_depth float, position json",
-    "patch_seq": "cell_id ->cell u, tube_id str i, nucleus str i, reseal bool i, patchseq_hash str i, result_ba str i, "
-                 "area_400_10000bp float i, picogreen_yield float i, cluster_detail str i, cluster_label str i, "
-                 "score float i, res_index float i, top_leaf str i, top_leaf_score float i, broad_class_label str i, "
-                 "subclass_label str i, quality_score float i, norm_marker_sum float i, seurat_cluster str i, "
-                 "seurat_score float i, tree_first_cluster str i, tree_first_bt float i, tree_first_kl float i, "
-                 "tree_first_cor float i, tree_second_cluster str i, tree_second_bt float i, tree_second_kl float i, "
-                 "tree_second_cor float i, tree_third_cluster str i, tree_third_bt float i, tree_call str i, "
-                 "genes_detected int i, t_type str i, last_map str i, last_score str i, mapped_subclass str i, "
-                 "batch str i",
-    "sync_rec": "experiment_id ->experiment, ext_id json, temperature float",
-    "recording": "sync_rec_id ->sync_rec, electrode_id ->electrode, start_time datetime, sample_rate int, "
-                 "device_name str, stim_name str, stim_meta json",
-    "test_pulse": "electrode_id ->electrode, recording_id ->recording, start_index int, stop_index int, "
-                  "baseline_current float, baseline_potential float, access_resistance float, input_resistance float, "
-                  "capacitance float, time_constant float, access_resistance_lowpass float",
-    "patch_clamp_recording": "recording_id ->recording u, clamp_mode str i, patch_mode str, baseline_potential float, "
-                             "baseline_current float, baseline_noise_stdev float, nearest_test_pulse_id ->test_pulse, "
-                             "qc_pass bool i, access_adj_baseline_potential float",
-    "multi_patch_probe": "patch_clamp_recording_id ->patch_clamp_recording u, induction_frequency float i, "
-                         "recovery_delay float i, n_spikes_evoked int",
-    "stim_pulse": "recording_id ->recording, pulse_number int i, cell_id ->cell, onset_time float, amplitude float, "
-                  "duration float, n_spikes int, first_spike_time float, data array, data_start_time float, "
-                  "position json, qc_pass bool, previous_pulse_dt float i",
-    "stim_spike": "stim_pulse_id ->stim_pulse, onset_time float, max_slope_time float, max_slope float, "
-                  "peak_time float, peak_diff float, peak_value float",
-    "baseline": "recording_id ->recording, data array, data_start_time float, mode float, ex_qc_pass bool, "
-                "in_qc_pass bool",
-    "pulse_response": "recording_id ->recording, stim_pulse_id ->stim_pulse, pair_id ->pair, baseline_id ->baseline, "
-                      "data array, data_start_time float, ex_qc_pass bool i, in_qc_pass bool i",
-    "pulse_response_fit": "pulse_response_id ->pulse_response u, " + _FIT7.format("") + ", "
-                          + _FIT7.format("baseline_") + ", " + _DEC7.format("") + ", " + _DEC7.format("baseline_"),
-    "pulse_response_strength": "pulse_response_id ->pulse_response u, " + _each("{0} float", _STRENGTH)
-                               + ", baseline_id ->baseline, " + _each("baseline_{0} float", _STRENGTH),
-    "synapse": "pair_id ->pair, " + _PSP,
-    "poly_synapse": "pair_id ->pair, " + _PSP,
-    "avg_response_fit": "synapse_id ->synapse, poly_synapse_id ->poly_synapse, clamp_mode str i, holding float i, "
-                        "laser_power_command float, fit_xoffset float, fit_yoffset float, fit_amp float, "
-                        "fit_rise_time float, fit_rise_power float, fit_decay_tau float, fit_exp_amp float, "
-                        "fit_exp_tau float, nrmse float, initial_xoffset float, manual_qc_pass bool, avg_data array, "
-                        "avg_data_start_time float, n_averaged_responses int, avg_baseline_noise float",
-    "resting_state_fit": "synapse_id ->synapse, poly_synapse_id ->poly_synapse, " + _resting_columns("ic") + ", "
-                         + _resting_columns("vc"),
-    "dynamics": "pair_id ->pair u, qc_pass bool i, n_source_events int i, " + _stp_columns(""),
-    "synapse_prediction": "pair_id ->pair, synapse_type str, " + _prediction_columns("ic") + ", "
-                          + _prediction_columns("vc"),
-    "gap_junction": "pair_id ->pair, corr_coeff_pulse float i, corr_coeff_noise float i, p_val_pulse float i, "
-                    "p_val_noise float i, coupling_coeff_pulse float i, coupling_coeff_noise float i, "
-                    "junctional_conductance float i",
-    "synapse_model": "pair_id ->pair u, n_source_events int i, parameter_space json, marginal_distributions json, "
-                     "confidence_intervals json, sparse_pca_vector array, max_likelihood float, "
-                     + _each("ml_{0} float", _ML_PARAMS)
-                     + ", ml_strength float, ml_strength_ci json, ml_quanta_per_spike float, "
-                     "ml_quanta_per_spike_ci json, ml_sites_pr_ratio float, ml_sites_pr_ratio_ci json, "
-                     "ml_release_dependence_ratio float, " + _stp_columns("ml_"),
-    "conductance": "synapse_id ->synapse, effective_conductance float, adj_psp_amplitude float, "
-                   "reversal_potential float, ideal_holding_potential float, avg_baseline_potential float",
-}
-
-TABLES: tuple[str, ...] = tuple(_SPEC)
-"""All 32 tables, each listed after the tables its foreign keys point to (pair and its reciprocal aside)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    name: str
-    kind: str
-    ref: str | None = None
-    index: bool = False
-    unique: bool = False
-
-
-def _parse(spec: str) -> tuple[_Column, ...]:
-    columns = [_Column("id", "int")]
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        name, kind, *flags = item.split()
-        if kind.startswith("->"):
-            columns.append(_Column(name, "int", kind[2:], True, flags == ["u"]))
-        else:
-            columns.append(_Column(name, kind, None, bool(flags), flags == ["u"]))
-    return (*columns, _Column("meta", "json"))
-
-
-_COLUMNS: dict[str, tuple[_Column, ...]] = {table: _parse(spec) for table, spec in _SPEC.items()}
-
-
-def _create_table_sql(table: str) -> str:
-    columns = _COLUMNS[table]
-    lines = ["id INTEGER NOT NULL"] + [f"{c.name} {_TYPES[c.kind]}" for c in columns[1:]] + ["PRIMARY KEY (id)"]
-    lines += [f"FOREIGN KEY({c.name}) REFERENCES {c.ref} (id)" for c in columns if c.ref]
-    lines += [f"CHECK ({c.name} IN (0, 1))" for c in columns if c.kind == "bool"]
-    return f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)"
-
-
-def _create_index_sql(table: str) -> list[str]:
-    return [f"CREATE {'UNIQUE ' if c.unique else ''}INDEX ix_{table}_{c.name} ON {table} ({c.name})"
-            for c in _COLUMNS[table] if c.index]
-
 
 # --------------------------------------------------------------------------------------------------
 # Domains
@@ -425,19 +216,19 @@ def _build(con: sqlite3.Connection, n_experiments: int, seed: int, meta: dict[st
     con.execute("PRAGMA cache_size=-65536")
     con.execute("BEGIN")
     for table in TABLES:
-        con.execute(_create_table_sql(table))
+        con.execute(create_table_sql(table))
     _insert(con, "metadata", 1, {"meta": json.dumps(meta)})
     for table, n, data in _generate(np.random.default_rng(seed), n_experiments):
         _insert(con, table, n, data)
     for table in TABLES:
-        for sql in _create_index_sql(table):
+        for sql in create_index_sql(table):
             con.execute(sql)
     con.execute("COMMIT")
 
 
 def _insert(con: sqlite3.Connection, table: str, n: int, data: dict[str, Any]) -> None:
     """Insert ``n`` rows given column-wise; missing columns are NULL, ``id`` is 1..n and ``meta`` defaults to 'null'."""
-    names = [c.name for c in _COLUMNS[table]]
+    names = [c.name for c in COLUMNS[table]]
     unknown = set(data) - set(names)
     if unknown:
         raise ValueError(f"table {table!r} has no columns {sorted(unknown)}")
@@ -1142,6 +933,44 @@ def _patch_seq(rng: np.random.Generator, ex: _Experiments, cells: _Cells) -> _Ro
     }
 
 
+_INTRINSIC_DISTRIBUTIONS: dict[str, tuple[tuple[float, ...], float]] = {
+    # feature: median for (E, PV, SST, VIP, other inhibitory), log-normal sigma
+    "rheobase": ((150e-12, 250e-12, 80e-12, 50e-12, 60e-12), 0.4),
+    "fi_slope": ((0.12, 0.45, 0.25, 0.3, 0.25), 0.4),
+    "input_resistance": ((150e6, 90e6, 250e6, 350e6, 300e6), 0.35),
+    "input_resistance_ss": ((135e6, 85e6, 220e6, 300e6, 260e6), 0.35),
+    "sag": ((0.08, 0.04, 0.12, 0.1, 0.08), 0.5),
+    "tau": ((0.02, 0.007, 0.015, 0.02, 0.015), 0.35),
+    "sag_peak_t": ((0.08, 0.06, 0.07, 0.08, 0.07), 0.3),
+    "sag_depol": ((0.05, 0.03, 0.06, 0.06, 0.05), 0.5),
+    "sag_peak_t_depol": ((0.09, 0.07, 0.08, 0.08, 0.08), 0.3),
+    "ap_upstroke_downstroke_ratio": ((3.6, 1.4, 2.2, 2.6, 2.4), 0.15),
+    "ap_width": ((1.0e-3, 0.35e-3, 0.6e-3, 0.7e-3, 0.65e-3), 0.15),
+    "ap_upstroke": ((320.0, 380.0, 330.0, 300.0, 300.0), 0.2),
+    "ap_downstroke": ((-90.0, -270.0, -150.0, -115.0, -125.0), 0.2),
+    "ap_threshold_v": ((-0.040, -0.042, -0.041, -0.039, -0.040), 0.08),
+    "ap_peak_deltav": ((0.085, 0.07, 0.08, 0.08, 0.08), 0.1),
+    "ap_fast_trough_deltav": ((-0.012, -0.025, -0.02, -0.018, -0.018), 0.25),
+    "firing_rate_rheo": ((6.0, 25.0, 10.0, 8.0, 8.0), 0.5),
+    "latency_rheo": ((0.08, 0.05, 0.06, 0.1, 0.1), 0.6),
+    "firing_rate_40pa": ((10.0, 40.0, 20.0, 18.0, 16.0), 0.5),
+    "latency_40pa": ((0.04, 0.02, 0.03, 0.05, 0.05), 0.6),
+    "adaptation_index": ((0.04, 0.005, 0.02, 0.03, 0.03), 0.6),
+    "isi_cv": ((0.15, 0.08, 0.15, 0.25, 0.2), 0.5),
+    "chirp_peak_freq": ((3.0, 6.0, 4.0, 2.5, 3.0), 0.5),
+    "chirp_3db_freq": ((12.0, 20.0, 14.0, 10.0, 12.0), 0.4),
+    "chirp_peak_ratio": ((1.3, 1.1, 1.2, 1.1, 1.1), 0.1),
+    "chirp_peak_impedance": ((130e6, 70e6, 200e6, 280e6, 240e6), 0.4),
+    "chirp_sync_freq": ((4.0, 8.0, 5.0, 3.0, 4.0), 0.5),
+    "chirp_inductive_phase": ((0.2, 0.1, 0.15, 0.1, 0.12), 0.5),
+    "isi_adapt_ratio": ((1.3, 1.05, 1.2, 1.4, 1.3), 0.15),
+    "upstroke_adapt_ratio": ((0.85, 0.95, 0.9, 0.88, 0.9), 0.05),
+    "downstroke_adapt_ratio": ((0.85, 0.95, 0.9, 0.88, 0.9), 0.05),
+    "width_adapt_ratio": ((1.15, 1.03, 1.08, 1.1, 1.1), 0.05),
+    "threshold_v_adapt_ratio": ((0.97, 0.99, 0.98, 0.98, 0.98), 0.02),
+}
+
+
 def _intrinsic(rng: np.random.Generator, cells: _Cells) -> _Rows:
     measured = np.flatnonzero(rng.random(len(cells.exp)) < np.where(cells.human, 0.75, 0.7))
     twice = measured[rng.random(len(measured)) < 0.02]
@@ -1150,7 +979,8 @@ def _intrinsic(rng: np.random.Generator, cells: _Cells) -> _Rows:
     group = cells.group[idx]
     no_chirp = rng.random(n) < 0.4
     data: dict[str, Any] = {"cell_id": idx + 1}
-    for name, medians, sigma in _INTRINSIC_FEATURES:
+    for name in INTRINSIC_FEATURES:  # the schema's order: each feature draws from rng in turn
+        medians, sigma = _INTRINSIC_DISTRIBUTIONS[name]
         values = _holes(rng, _lognormal(rng, np.array(medians)[group], sigma, n), 0.03)
         if name.startswith("chirp_"):
             values[no_chirp] = np.nan
@@ -1370,9 +1200,9 @@ def _stp_values(rng: np.random.Generator, induction: np.ndarray, amp: np.ndarray
     data[f"{prefix}pulse_amp_90th_percentile"] = np.abs(amp) * 1.6
     data[f"{prefix}noise_amp_90th_percentile"] = _lognormal(rng, 1e-4, 0.3, n)
     data[f"{prefix}noise_std"] = _lognormal(rng, 5e-5, 0.3, n)
-    for v in _VARIABILITY:
+    for v in VARIABILITY:
         data[f"{prefix}variability_{v}"] = np.clip(0.3 * rng.standard_normal(n) - 0.3, -1.5, 1.5)
-    for c in _CORRELATIONS:
+    for c in CORRELATIONS:
         data[f"{prefix}paired_event_correlation_{c}_r"] = np.clip(0.2 * rng.standard_normal(n), -1.0, 1.0)
         data[f"{prefix}paired_event_correlation_{c}_p"] = rng.random(n)
     trains = np.clip(1 + induction[:, None] * (1 - np.exp(-np.arange(8) / 2.0))[None, :]
@@ -1391,8 +1221,8 @@ def _dynamics_and_models(rng: np.random.Generator, cells: _Cells, pairs: _Pairs,
     events = rng.integers(20, 2000, n)
     dynamics = {"pair_id": syn + 1, "qc_pass": rng.random(n) < 0.85, "n_source_events": events}
     dynamics |= _stp_values(rng, induction, amp, "")
-    for name, center in zip(_PULSE_AMP, (1.0, 1.0 + 0.6 * induction, 1.0 + induction, 1.0 + 0.2 * induction,
-                                         1.0 + 0.1 * induction)):
+    for name, center in zip(PULSE_AMP, (1.0, 1.0 + 0.6 * induction, 1.0 + induction, 1.0 + 0.2 * induction,
+                                        1.0 + 0.1 * induction)):
         dynamics[name] = amp * center * (1 + 0.1 * rng.standard_normal(n))
         dynamics[f"{name}_n"] = rng.integers(2, 60, n).astype(float)
         dynamics[f"{name}_std"] = np.abs(amp) * _lognormal(rng, 0.3, 0.3, n)
@@ -1482,7 +1312,7 @@ def _synapse_prediction(rng: np.random.Generator, pairs: _Pairs, syn: np.ndarray
                 "decay_tau": _lognormal(rng, 25e-3, 0.4, n), "exp_amp": amp * 0.1,
                 "exp_tau": _lognormal(rng, 0.1, 0.5, n), "nrmse": _lognormal(rng, 0.8, 0.3, n)}
         fit_ok = rng.random(n) < 0.9
-        for name in _FIT_PARAMS:
+        for name in FIT_PARAMS:
             data[f"{mode}_fit_{name}"] = np.where(fit_ok, fits[name], np.nan)
     return "synapse_prediction", n, data
 
