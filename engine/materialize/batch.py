@@ -21,7 +21,8 @@ from ..filters.ir import TRUE, And
 from ..filters.passes import flatten
 from ..filters.relations import Relations, key_array, key_source, relation_result
 from ..filters.statement import with_where
-from ..filters.values import family, is_listlike, many, scalar
+from ..filters.grouping import columnar
+from ..filters.values import family
 from ..result import Result
 from ..sql import Compiled, ParamNames, quote_ident
 from . import plan
@@ -33,7 +34,6 @@ from .timetravel import with_clause
 from .versions import Moment
 
 INDEX = "query_index"
-FAST_KEYS = ("filter_in_dict", "filter_equal_dict")
 
 
 @dataclass(frozen=True)
@@ -45,34 +45,21 @@ class Keys:
     rest: Node
 
 
-def _plain(filter_set: Mapping[str, Any]) -> tuple[str, Any] | None:
-    """``(column, integer values)`` for a set that is one flat in / equal filter on plain ints, else None."""
-    items = [(key, c, v) for key, d in filter_set.items() if d for c, v in d.items()]
-    if len(items) != 1 or items[0][0] not in FAST_KEYS or isinstance(items[0][2], Mapping):
-        return None
-    key, column, value = items[0]
-    if is_listlike(value) != (key == "filter_in_dict"):
-        return None
-    values = many(value) if key == "filter_in_dict" else [scalar(value)]
-    if not values or any(type(v) is not int for v in values):
-        return None
-    return column, values
-
-
 def _columnar(mirror: Mirror, query: Query, sets: Sequence[Mapping[str, Any]], moment: Moment) -> Keys | None:
     """The common case without IR per set: every set lists ints of the same integer column (e.g. one root each)."""
-    parsed = [_plain(s) for s in sets]
-    columns = {p[0] for p in parsed if p is not None}
-    if None in parsed or len(columns) != 1:
+    scope = query.scope()
+    group = columnar(sets, scope)
+    if group is None or len(group.cols) != 1:
         return None
-    alias, column = query.scope().resolve(Col(columns.pop()))
+    alias, column = scope.resolve(group.cols[0])
     if family(column.type) != "int":
         return None
-    values = [np.asarray(p[1], dtype=np.int64) for p in parsed]  # type: ignore[index]
+    flat = np.asarray(group.values[0], dtype=np.int64)
+    values = np.split(flat, np.cumsum(group.counts[0])[:-1])
     supervoxel = query.parts[0].table.root_columns().get(column.name) if query.parts[0].table else None
     if supervoxel is None:
         return Keys(Col(column.name, alias), [np.unique(v) for v in values], TRUE)
-    every = np.unique(np.concatenate(values))
+    every = np.unique(flat)
     if moment.version is None:
         mirror.roots.check_current(every.tolist(), moment.ts)
     owned = mirror.roots.owned(every.tolist(), moment.ts)
