@@ -19,6 +19,7 @@ from .bind import prepare
 from .ir import And, BBox, Equal, InSet, IsNull, Node, Not, NotInSet, Or, Range, Regex
 from .relations import KEY_TABLE_MIN_VALUES, Relations, key_array, key_source
 from .scope import Scope, nan_above
+from .values import family
 
 IN_LIST_MAX_VALUES = 256
 
@@ -72,8 +73,15 @@ def _(node: IsNull, ctx: SqlContext) -> str:
 
 
 def _member(node: InSet | NotInSet, ctx: SqlContext) -> str:
-    """``col IN ($p0, ...)``, ``col = ANY($p)`` or ``col IN (SELECT key FROM <key table>)``, by list length."""
+    """``col IN ($p0, ...)``, ``col = ANY($p)`` or ``col IN (SELECT key FROM <key table>)``, by list length.
+
+    A float column is compared as ``(col + 0.0)``: DuckDB 1.5.5 pushes IN / ANY lists into Arrow
+    scans and there tells -0.0 from 0.0 (bitwise), so ``0.0 IN (-0.0, ...)`` failed on registered
+    tables; the expression keeps the filter in DuckDB, where -0.0 = 0.0 as SQL says.
+    """
     column = ctx.scope.sql(node.col)
+    if family(ctx.scope.resolve(node.col)[1].type) == "float":
+        column = f"({column} + 0.0)"
     if len(node.values) <= IN_LIST_MAX_VALUES:
         return f"{column} IN ({', '.join(ctx.names.bind(v) for v in node.values)})"
     if ctx.relations is None or len(node.values) < KEY_TABLE_MIN_VALUES:

@@ -85,3 +85,14 @@ def test_filter_dicts_duckdb_equals_polars_equals_reference(ds: engine.Dataset, 
 def test_passes_keep_three_valued_semantics(table: pa.Table, node: object) -> None:
     for row in table.to_pylist():
         assert evaluate(optimize(node), row) == evaluate(node, row)
+
+
+def test_signed_zeros_are_equal_in_lists_on_arrow_scans() -> None:
+    """-0.0 = 0.0 for IN / NOT IN / ANY / key-table lists, also where DuckDB 1.5.5 pushes lists into Arrow scans."""
+    table = pa.table({"rid": [0, 1, 2, 3], "f": pa.array([-0.0, 0.0, 1.0, None], pa.float64())})
+    far = [float(x) for x in range(10, 1_500)]
+    with engine.connect({"t": table}) as ds:
+        for zero in (0.0, -0.0):
+            for values in ([zero, float("inf")], [zero, *far[:300]], [zero, *far]):  # IN, = ANY, key table
+                assert sorted(ds.query("t", ["rid"], filter_in_dict={"f": values}).arrow()["rid"].to_pylist()) == [0, 1]
+                assert ds.query("t", ["rid"], filter_out_dict={"f": values}).arrow()["rid"].to_pylist() == [2]
