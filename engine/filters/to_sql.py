@@ -80,13 +80,13 @@ def _member(node: InSet | NotInSet, ctx: SqlContext) -> str:
     tables; the expression keeps the filter in DuckDB, where -0.0 = 0.0 as SQL says.
     """
     column = ctx.scope.sql(node.col)
-    if family(ctx.scope.resolve(node.col)[1].type) == "float":
+    arrow_type = ctx.scope.resolve(node.col)[1].type
+    if family(arrow_type) == "float":
         column = f"({column} + 0.0)"
     if len(node.values) <= IN_LIST_MAX_VALUES:
         return f"{column} IN ({', '.join(ctx.names.bind(v) for v in node.values)})"
     if ctx.relations is None or len(node.values) < KEY_TABLE_MIN_VALUES:
         return f"{column} = ANY({ctx.names.bind(list(node.values))})"
-    arrow_type = ctx.scope.resolve(node.col)[1].type
     source = key_source({"key": key_array(node.values, arrow_type)}, ctx.names, ctx.relations)
     return f'{column} IN (SELECT "key" FROM {source})'
 

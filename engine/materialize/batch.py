@@ -17,11 +17,11 @@ import numpy as np
 import pyarrow as pa
 
 from ..filters import Col, Equal, InSet, Node, compile
+from ..filters.grouping import columnar
 from ..filters.ir import TRUE, And
 from ..filters.passes import flatten
 from ..filters.relations import Relations, key_array, key_source, relation_result
 from ..filters.statement import with_where
-from ..filters.grouping import columnar
 from ..filters.values import family
 from ..result import Result
 from ..sql import Compiled, ParamNames, quote_ident

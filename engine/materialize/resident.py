@@ -25,6 +25,7 @@ from ..filters import Equal, InSet, Node
 from ..filters.ir import And
 from ..filters.passes import flatten
 from ..filters.relations import Relations
+from ..mirror.keyindex import expand_ranges
 from .layout import Layout
 from .rootarrays import NEVER, RootArrays, as_micros, micros
 from .tables import AnnotationTable
@@ -82,7 +83,7 @@ class _Table:
         lo[sort], hi[sort] = np.searchsorted(keys, values[sort], "left"), np.searchsorted(keys, values[sort], "right")
         lengths = hi - lo
         which = np.repeat(np.arange(len(values)), lengths)
-        positions = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(len(which))
+        positions = expand_ranges(lo, lengths)
         return (positions if order is None else order[positions]), which
 
     def rows(self, column: str, values: Sequence[int]) -> np.ndarray:

@@ -27,6 +27,11 @@ import pyarrow.parquet as pq
 from .manifest import Manifest
 
 
+def expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Every row number of the ranges ``[start, start + count)``, range by range."""
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
 class KeyIndex:
     """The distinct keys of one sorted mirror table, where each one's rows start, and each row group's first row."""
 
@@ -84,7 +89,7 @@ class KeyIndex:
 
     def rows(self, starts: np.ndarray, counts: np.ndarray, columns: Sequence[str] | None) -> pa.Table:
         """The rows of the ``ranges``, in order, as one table."""
-        return self._read(np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum())), columns)
+        return self._read(expand_ranges(starts, counts), columns)
 
     def slices(self, starts: np.ndarray, counts: np.ndarray, columns: Sequence[str]) -> list[pa.Table] | None:
         """Each range as a zero-copy slice of the resident table (None when the table is not resident)."""
